@@ -1,0 +1,234 @@
+"""Chat Completions: what is read on the caller's path, and what the worker maps later.
+
+On the caller's path llmtap snapshots the request (the messages list is copied, because
+callers append to it afterwards), starts the clock, and for streams keeps each chunk and
+stamps the first content-bearing one. Mapping to GenAI messages, usage and output runs
+in a resolver on the background worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+from llmtap.generation import Generation
+from llmtap.messages import chat_message, chat_messages, field, tool_call_part, tool_definitions
+from llmtap.record import Record, Status
+from llmtap.streams import StreamRecorder
+from llmtap.usage import from_openai_format, raw_usage
+
+SETTINGS = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "n",
+    "seed",
+    "stop",
+    "presence_penalty",
+    "frequency_penalty",
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "response_format",
+    "reasoning_effort",
+    "verbosity",
+    "service_tier",
+    "parallel_tool_calls",
+    "tool_choice",
+    "modalities",
+    "prediction",
+    "store",
+    "user",
+    "prompt_cache_key",
+    "safety_identifier",
+    "web_search_options",
+)
+
+
+def given(value: Any) -> bool:
+    """False for None and the SDK's NOT_GIVEN / omit sentinels."""
+    return value is not None and type(value).__name__ not in ("NotGiven", "Omit")
+
+
+def settings_of(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: kwargs[key] for key in SETTINGS if key in kwargs and given(kwargs[key])}
+
+
+def wants_usage(stream_options: Any) -> bool:
+    return isinstance(stream_options, Mapping) and bool(stream_options.get("include_usage"))
+
+
+class ChatRequest:
+    """The request as the caller sent it, frozen at call time."""
+
+    __slots__ = ("messages", "tools")
+
+    def __init__(self, kwargs: Mapping[str, Any]) -> None:
+        messages = kwargs.get("messages")
+        self.messages = list(messages) if given(messages) else None
+        tools = kwargs.get("tools")
+        self.tools = list(tools) if given(tools) else None
+
+    def apply(self, record: Record) -> None:
+        if self.messages is not None:
+            record.input = chat_messages(self.messages)
+        if self.tools is not None:
+            record.tools = tool_definitions(self.tools)
+
+
+def resolve_completion(request: ChatRequest, response: Any, record: Record) -> None:
+    """Fill a record from a ChatCompletion (runs on the worker)."""
+    request.apply(record)
+    record.response_id = field(response, "id")
+    record.response_model = field(response, "model")
+    output, tool_calls = [], []
+    for choice in field(response, "choices") or ():
+        message = chat_message(field(choice, "message") or {})
+        message["role"] = message.get("role") or "assistant"
+        message["finish_reason"] = field(choice, "finish_reason")
+        output.append(message)
+        tool_calls.extend(p for p in message["parts"] if p["type"] == "tool_call")
+    record.output = output
+    record.tool_calls = tool_calls or None
+    record.finish_reason = output[0]["finish_reason"] if output else None
+    _apply_usage(record, field(response, "usage"))
+    _apply_response_metadata(record, response)
+
+
+def _apply_usage(record: Record, usage: Any) -> None:
+    record.usage = from_openai_format(usage)
+    record.provider_usage = raw_usage(usage)
+
+
+def _apply_response_metadata(record: Record, response: Any) -> None:
+    for key in ("system_fingerprint", "service_tier"):
+        value = field(response, key)
+        if value:
+            record.metadata[f"openai.{key}"] = value
+
+
+class _ChoiceAccumulator:
+    __slots__ = ("content", "finish_reason", "refusal", "role", "tool_calls")
+
+    def __init__(self) -> None:
+        self.role = "assistant"
+        self.content: list[str] = []
+        self.refusal: list[str] = []
+        self.tool_calls: dict[int, dict[str, Any]] = {}
+        self.finish_reason: str | None = None
+
+    def add(self, delta: Any) -> None:
+        role = field(delta, "role")
+        if role:
+            self.role = role
+        content = field(delta, "content")
+        if content:
+            self.content.append(content)
+        refusal = field(delta, "refusal")
+        if refusal:
+            self.refusal.append(refusal)
+        for call in field(delta, "tool_calls") or ():
+            self._add_tool_call(field(call, "index") or 0, call)
+        function_call = field(delta, "function_call")
+        if function_call:
+            self._add_tool_call(-1, {"function": function_call})
+
+    def _add_tool_call(self, index: int, call: Any) -> None:
+        slot = self.tool_calls.setdefault(index, {"id": None, "name": None, "arguments": []})
+        slot["id"] = slot["id"] or field(call, "id")
+        function = field(call, "function")
+        name = field(function, "name")
+        if name:
+            slot["name"] = name
+        arguments = field(function, "arguments")
+        if arguments:
+            slot["arguments"].append(arguments)
+
+    def message(self) -> dict[str, Any]:
+        parts: list[dict[str, Any]] = []
+        if self.content:
+            parts.append({"type": "text", "content": "".join(self.content)})
+        if self.refusal:
+            parts.append({"type": "refusal", "content": "".join(self.refusal)})
+        for _, slot in sorted(self.tool_calls.items()):
+            parts.append(
+                tool_call_part(
+                    {
+                        "id": slot["id"],
+                        "function": {"name": slot["name"], "arguments": "".join(slot["arguments"])},
+                    }
+                )
+            )
+        return {"role": self.role, "parts": parts, "finish_reason": self.finish_reason}
+
+
+def resolve_stream(request: ChatRequest, chunks: list[Any], record: Record) -> None:
+    """Fill a record from the chunks of a chat stream (runs on the worker)."""
+    request.apply(record)
+    choices: dict[int, _ChoiceAccumulator] = {}
+    usage = None
+    for chunk in chunks:
+        if record.response_id is None and field(chunk, "id"):
+            record.response_id = field(chunk, "id")
+        if record.response_model is None and field(chunk, "model"):
+            record.response_model = field(chunk, "model")
+        chunk_usage = field(chunk, "usage")
+        if chunk_usage is not None:
+            usage = chunk_usage
+        for choice in field(chunk, "choices") or ():
+            index = field(choice, "index") or 0
+            accumulator = choices.get(index)
+            if accumulator is None:
+                accumulator = choices[index] = _ChoiceAccumulator()
+            delta = field(choice, "delta")
+            if delta is not None:
+                accumulator.add(delta)
+            finish_reason = field(choice, "finish_reason")
+            if finish_reason:
+                accumulator.finish_reason = finish_reason
+    output = [choices[i].message() for i in sorted(choices)]
+    record.output = output
+    tool_calls = [p for m in output for p in m["parts"] if p["type"] == "tool_call"]
+    record.tool_calls = tool_calls or None
+    record.finish_reason = output[0]["finish_reason"] if output else None
+    if record.status == "ok" and not any(m["finish_reason"] for m in output):
+        # The server ended the stream before any choice finished: a cut-off answer.
+        record.status = "incomplete"
+    _apply_usage(record, usage)
+    if chunks:
+        _apply_response_metadata(record, chunks[-1])
+
+
+def _content_bearing(chunk: Any) -> bool:
+    for choice in chunk.choices or ():
+        delta = choice.delta
+        if delta is not None and (delta.content or delta.tool_calls or delta.refusal):
+            return True
+        if getattr(choice, "text", None):  # legacy completions chunks
+            return True
+    return False
+
+
+class ChatStreamRecorder(StreamRecorder):
+    """Keeps chunks, stamps the first token, hides the usage chunk llmtap asked for."""
+
+    __slots__ = ("hide_usage_chunk", "request", "started")
+
+    def __init__(self, generation: Generation, request: ChatRequest, hide_usage_chunk: bool):
+        super().__init__(generation)
+        self.request = request
+        self.hide_usage_chunk = hide_usage_chunk
+        self.started = False
+
+    def observe(self, chunk: Any) -> bool:
+        self.chunks.append(chunk)
+        if not self.started and _content_bearing(chunk):
+            self.started = True
+            self.generation.mark_first_token()
+        return not (self.hide_usage_chunk and chunk.usage is not None and not chunk.choices)
+
+    def complete(self, status: Status) -> Status:
+        self.generation.record.resolver = partial(resolve_stream, self.request, self.chunks)
+        return status

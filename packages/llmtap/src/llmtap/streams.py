@@ -1,0 +1,184 @@
+"""Stream proxies that finish their record exactly once, whatever the caller does.
+
+The proxies are `wrapt.ObjectProxy`s, so the SDK's stream keeps its type for
+`isinstance`, its attributes (`.response`, helpers) and its context-manager behaviour;
+all proxy state uses wrapt's `_self_` prefix so nothing is written onto the SDK object.
+
+A record is finished on exhaustion (ok), on an exception from the stream (error), on
+`close()` or context exit before the end (incomplete), and, when the caller simply drops
+the stream, by a `weakref.finalize` (incomplete). The iterating generator holds only the
+recorder and the SDK iterator, never the proxy, so dropping the proxy frees it at once.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import AsyncIterator, Iterator
+from types import TracebackType
+from typing import Any
+
+import wrapt
+
+from llmtap.faults import report_fault
+from llmtap.generation import Generation
+from llmtap.record import Status
+
+
+class StreamRecorder:
+    """Per-stream state; an integration subclasses it for its provider's chunks.
+
+    `observe` runs for every chunk on the caller's path: keep it to a few attribute
+    reads and return False only to hide a chunk llmtap itself asked for. `complete`
+    runs once at the end and returns the final status; put heavy mapping in a resolver.
+    """
+
+    __slots__ = ("chunks", "generation")
+
+    def __init__(self, generation: Generation) -> None:
+        self.generation = generation
+        self.chunks: list[Any] = []
+
+    def observe(self, chunk: Any) -> bool:
+        self.chunks.append(chunk)
+        return True
+
+    def complete(self, status: Status) -> Status:
+        return status
+
+    def finish(self, status: Status, error: BaseException | None = None) -> None:
+        generation = self.generation
+        if generation.finished:
+            return
+        generation.record.chunks = len(self.chunks)
+        try:
+            status = self.complete(status)
+        except Exception as exc:
+            report_fault(f"stream.complete.{generation.record.integration}", exc)
+        generation.finish(status, error)
+
+
+def _observe_failed(recorder: StreamRecorder, exc: Exception) -> bool:
+    """A chunk llmtap could not read is still shown to the caller."""
+    report_fault(f"stream.observe.{recorder.generation.record.integration}", exc)
+    return True
+
+
+def _iterate(recorder: StreamRecorder, iterator: Iterator[Any]) -> Iterator[Any]:
+    observe = recorder.observe
+    try:
+        for chunk in iterator:
+            try:
+                show = observe(chunk)
+            except Exception as exc:
+                show = _observe_failed(recorder, exc)
+            if show:
+                yield chunk
+    except GeneratorExit:
+        raise  # abandoned: close(), context exit or garbage collection finish it
+    except BaseException as exc:
+        recorder.finish("error", exc)
+        raise
+    recorder.finish("ok")
+
+
+async def _aiterate(recorder: StreamRecorder, iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    observe = recorder.observe
+    try:
+        async for chunk in iterator:
+            try:
+                show = observe(chunk)
+            except Exception as exc:
+                show = _observe_failed(recorder, exc)
+            if show:
+                yield chunk
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
+        recorder.finish("error", exc)
+        raise
+    recorder.finish("ok")
+
+
+def _finish_abandoned(recorder: StreamRecorder) -> None:
+    try:
+        recorder.finish("incomplete")
+    except Exception as exc:
+        report_fault("stream.finalize", exc)
+
+
+class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """A sync SDK stream that records itself."""
+
+    def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:
+        super().__init__(wrapped)
+        self._self_recorder = recorder
+        self._self_iterator: Iterator[Any] | None = None
+        weakref.finalize(self, _finish_abandoned, recorder)
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._self_iterator is None:
+            self._self_iterator = _iterate(self._self_recorder, iter(self.__wrapped__))
+        return self._self_iterator
+
+    def __next__(self) -> Any:
+        return next(self.__iter__())
+
+    def __enter__(self) -> SyncStreamProxy:
+        self.__wrapped__.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Any:
+        try:
+            return self.__wrapped__.__exit__(exc_type, exc, tb)
+        finally:
+            _finish_abandoned(self._self_recorder)
+
+    def close(self) -> Any:
+        try:
+            return self.__wrapped__.close()
+        finally:
+            _finish_abandoned(self._self_recorder)
+
+
+class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """An async SDK stream that records itself."""
+
+    def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:
+        super().__init__(wrapped)
+        self._self_recorder = recorder
+        self._self_iterator: AsyncIterator[Any] | None = None
+        weakref.finalize(self, _finish_abandoned, recorder)
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        if self._self_iterator is None:
+            self._self_iterator = _aiterate(self._self_recorder, self.__wrapped__.__aiter__())
+        return self._self_iterator
+
+    async def __anext__(self) -> Any:
+        return await self.__aiter__().__anext__()
+
+    async def __aenter__(self) -> AsyncStreamProxy:
+        await self.__wrapped__.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(exc_type, exc, tb)
+        finally:
+            _finish_abandoned(self._self_recorder)
+
+    async def close(self) -> Any:
+        try:
+            return await self.__wrapped__.close()
+        finally:
+            _finish_abandoned(self._self_recorder)
