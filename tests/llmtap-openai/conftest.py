@@ -1,0 +1,16 @@
+"""Fixtures for the OpenAI integration tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+import llmtap
+
+
+@pytest.fixture
+def instrumented() -> Iterator[None]:
+    llmtap.instrument_openai()
+    yield
+    llmtap.uninstrument_openai()
