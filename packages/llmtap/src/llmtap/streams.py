@@ -6,8 +6,9 @@ all proxy state uses wrapt's `_self_` prefix so nothing is written onto the SDK 
 
 A record is finished on exhaustion (ok), on an exception from the stream (error), on
 `close()` or context exit before the end (incomplete), and, when the caller simply drops
-the stream, by a `weakref.finalize` (incomplete). The iterating generator holds only the
-recorder and the SDK iterator, never the proxy, so dropping the proxy frees it at once.
+the stream, by a `weakref.finalize` (incomplete). The proxy never holds its iterating
+generator (no reference cycle), so a dropped stream is finalized at once, not at the
+next garbage collection.
 """
 
 from __future__ import annotations
@@ -63,7 +64,12 @@ def _observe_failed(recorder: StreamRecorder, exc: Exception) -> bool:
     return True
 
 
-def _iterate(recorder: StreamRecorder, iterator: Iterator[Any]) -> Iterator[Any]:
+def _iterate(recorder: StreamRecorder, iterator: Iterator[Any], owner: Any) -> Iterator[Any]:
+    """Observe every chunk on its way to the caller.
+
+    `owner` (the proxy) is kept alive only while a loop runs, so a caller that breaks
+    out and drops the stream frees the proxy, and its finalizer runs, at once.
+    """
     observe = recorder.observe
     try:
         for chunk in iterator:
@@ -78,10 +84,14 @@ def _iterate(recorder: StreamRecorder, iterator: Iterator[Any]) -> Iterator[Any]
     except BaseException as exc:
         recorder.finish("error", exc)
         raise
+    finally:
+        del owner
     recorder.finish("ok")
 
 
-async def _aiterate(recorder: StreamRecorder, iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
+async def _aiterate(
+    recorder: StreamRecorder, iterator: AsyncIterator[Any], owner: Any
+) -> AsyncIterator[Any]:
     observe = recorder.observe
     try:
         async for chunk in iterator:
@@ -96,6 +106,8 @@ async def _aiterate(recorder: StreamRecorder, iterator: AsyncIterator[Any]) -> A
     except BaseException as exc:
         recorder.finish("error", exc)
         raise
+    finally:
+        del owner
     recorder.finish("ok")
 
 
@@ -112,16 +124,30 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
     def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:
         super().__init__(wrapped)
         self._self_recorder = recorder
-        self._self_iterator: Iterator[Any] | None = None
         weakref.finalize(self, _finish_abandoned, recorder)
 
     def __iter__(self) -> Iterator[Any]:
-        if self._self_iterator is None:
-            self._self_iterator = _iterate(self._self_recorder, iter(self.__wrapped__))
-        return self._self_iterator
+        # A fresh generator per loop over the SDK's shared iterator: the SDK lets a
+        # caller break and resume, and so does llmtap.
+        return _iterate(self._self_recorder, iter(self.__wrapped__), self)
 
     def __next__(self) -> Any:
-        return next(self.__iter__())
+        recorder = self._self_recorder
+        while True:
+            try:
+                chunk = next(self.__wrapped__)
+            except StopIteration:
+                recorder.finish("ok")
+                raise
+            except BaseException as exc:
+                recorder.finish("error", exc)
+                raise
+            try:
+                show = recorder.observe(chunk)
+            except Exception as exc:
+                show = _observe_failed(recorder, exc)
+            if show:
+                return chunk
 
     def __enter__(self) -> SyncStreamProxy:
         self.__wrapped__.__enter__()
@@ -151,16 +177,28 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
     def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:
         super().__init__(wrapped)
         self._self_recorder = recorder
-        self._self_iterator: AsyncIterator[Any] | None = None
         weakref.finalize(self, _finish_abandoned, recorder)
 
     def __aiter__(self) -> AsyncIterator[Any]:
-        if self._self_iterator is None:
-            self._self_iterator = _aiterate(self._self_recorder, self.__wrapped__.__aiter__())
-        return self._self_iterator
+        return _aiterate(self._self_recorder, self.__wrapped__.__aiter__(), self)
 
     async def __anext__(self) -> Any:
-        return await self.__aiter__().__anext__()
+        recorder = self._self_recorder
+        while True:
+            try:
+                chunk = await self.__wrapped__.__anext__()
+            except StopAsyncIteration:
+                recorder.finish("ok")
+                raise
+            except BaseException as exc:
+                recorder.finish("error", exc)
+                raise
+            try:
+                show = recorder.observe(chunk)
+            except Exception as exc:
+                show = _observe_failed(recorder, exc)
+            if show:
+                return chunk
 
     async def __aenter__(self) -> AsyncStreamProxy:
         await self.__wrapped__.__aenter__()
