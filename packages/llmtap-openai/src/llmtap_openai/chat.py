@@ -66,10 +66,10 @@ class ChatRequest:
     __slots__ = ("messages", "tools")
 
     def __init__(self, kwargs: Mapping[str, Any]) -> None:
-        messages = kwargs.get("messages")
-        self.messages = list(messages) if given(messages) else None
-        tools = kwargs.get("tools")
-        self.tools = list(tools) if given(tools) else None
+        messages: Any = kwargs.get("messages")
+        self.messages: list[Any] | None = list(messages) if given(messages) else None
+        tools: Any = kwargs.get("tools")
+        self.tools: list[Any] | None = list(tools) if given(tools) else None
 
     def apply(self, record: Record) -> None:
         if self.messages is not None:
@@ -83,7 +83,8 @@ def resolve_completion(request: ChatRequest, response: Any, record: Record) -> N
     request.apply(record)
     record.response_id = field(response, "id")
     record.response_model = field(response, "model")
-    output, tool_calls = [], []
+    output: list[dict[str, Any]] = []
+    tool_calls: list[dict[str, Any]] = []
     for choice in field(response, "choices") or ():
         message = chat_message(field(choice, "message") or {})
         message["role"] = message.get("role") or "assistant"

@@ -67,7 +67,7 @@ class StreamUsagePolicy:
         if hosts is None:
             env_hosts = os.environ.get("LLMTAP_OPENAI_STREAM_USAGE_HOSTS", "")
             hosts = [h.strip() for h in env_hosts.split(",") if h.strip()]
-        if isinstance(hosts, str):
+        if isinstance(hosts, str):  # type: ignore[unreachable]
             raise ValueError("instrument_openai(stream_usage_hosts=...) takes a list of host names")
         return cls(mode=mode, hosts=frozenset(h.lower() for h in hosts))
 

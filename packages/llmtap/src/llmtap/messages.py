@@ -171,8 +171,7 @@ def input_messages(value: Any) -> list[Message] | None:
         return None
     if isinstance(value, str):
         return [text_message("user", value)]
-    messages = list(value)
-    return [m if isinstance(m, Mapping) and "parts" in m else chat_message(m) for m in messages]
+    return [dict(m) if isinstance(m, Mapping) and "parts" in m else chat_message(m) for m in value]
 
 
 def output_messages(value: Any, finish_reason: str | None = None) -> list[Message] | None:

@@ -16,13 +16,18 @@ from __future__ import annotations
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import wrapt
 
 from llmtap.faults import report_fault
 from llmtap.generation import Generation
 from llmtap.record import Status
+
+if TYPE_CHECKING:
+    _Proxy = wrapt.ObjectProxy[Any]
+else:  # wrapt 1.x proxies are not subscriptable at run time
+    _Proxy = wrapt.ObjectProxy
 
 
 class StreamRecorder:
@@ -118,7 +123,7 @@ def _finish_abandoned(recorder: StreamRecorder) -> None:
         report_fault("stream.finalize", exc)
 
 
-class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+class SyncStreamProxy(_Proxy):
     """A sync SDK stream that records itself."""
 
     def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:
@@ -171,7 +176,7 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
             _finish_abandoned(self._self_recorder)
 
 
-class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+class AsyncStreamProxy(_Proxy):
     """An async SDK stream that records itself."""
 
     def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:

@@ -1,0 +1,68 @@
+"""Every check the project runs: `python -m nox` runs the default set (what CI runs)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import nox
+
+nox.options.sessions = ["lint", "types", "tests", "openai"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+CORE = "packages/llmtap"
+OPENAI = "packages/llmtap-openai"
+# The newest release of every supported major line of the openai SDK.
+OPENAI_VERSIONS = ["3.54.0", "2.54.0", "1.109.1"]
+LINT_TOOLS = ["ruff==0.17.6"]
+TYPE_TOOLS = ["mypy==2.4.1"]
+
+
+def install_packages(session: nox.Session, *extra: str) -> None:
+    session.install("-e", CORE, "-e", OPENAI, *extra)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """All packages' tests on the newest SDKs."""
+    install_packages(session, "-r", "tests/requirements.txt")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+@nox.parametrize("sdk", OPENAI_VERSIONS)
+def openai(session: nox.Session, sdk: str) -> None:
+    """The OpenAI integration's tests on one line of the openai SDK."""
+    install_packages(session, "-r", "tests/requirements.txt", f"openai=={sdk}")
+    session.run("pytest", "tests/llmtap-openai", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install(*LINT_TOOLS)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def types(session: nox.Session) -> None:
+    install_packages(session, *TYPE_TOOLS, "-r", "tests/requirements.txt", "types-PyYAML")
+    session.run("mypy")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """`llmtap demo` in a scratch directory, as a new user would run it."""
+    session.install("-e", f"{CORE}[demo]", "-e", OPENAI)
+    with tempfile.TemporaryDirectory() as scratch:
+        session.chdir(scratch)
+        session.run("llmtap", "demo", env={"LLMTAP_DB": os.path.join(scratch, "llmtap.db")})
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Overhead per call and per chunk against the bare SDK, and exporter throughput."""
+    install_packages(session)
+    session.run("python", "bench/openai_overhead.py", *session.posargs)
+    session.run("python", "bench/exporter_throughput.py")
