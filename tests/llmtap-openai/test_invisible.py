@@ -101,9 +101,7 @@ def test_bad_stream_usage_mode_says_what_to_pass() -> None:
         llmtap.instrument_openai(stream_usage="sometimes")  # type: ignore[arg-type]
 
 
-def test_stream_keeps_type_attributes_and_context_manager(
-    memory: Any, instrumented: None
-) -> None:
+def test_stream_keeps_type_attributes_and_context_manager(memory: Any, instrumented: None) -> None:
     stream = _stream(FakeOpenAI().client())
 
     assert isinstance(stream, openai.Stream)
@@ -134,9 +132,13 @@ def test_every_early_exit_gives_exactly_one_incomplete_record(
         stream.close()
         assert stream.response.is_closed
     elif leave == "exception_in_body":
-        with pytest.raises(KeyError):
+
+        def consume() -> None:
             for _chunk in _stream(client):
                 raise KeyError("caller bug")
+
+        with pytest.raises(KeyError):
+            consume()
     else:
         stream = _stream(client)
         next(iter(stream))

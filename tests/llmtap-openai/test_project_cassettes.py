@@ -110,7 +110,9 @@ def test_http_errors_propagate_unchanged_and_are_recorded(
         "message": str(raised.value),
         "status_code": status,
     }
-    assert record["input"] == [{"role": "user", "parts": [{"type": "text", "content": "Say this is a test"}]}]
+    assert record["input"] == [
+        {"role": "user", "parts": [{"type": "text", "content": "Say this is a test"}]}
+    ]
     assert record["response_id"] is None
     assert record["usage"]["total_tokens"] is None
 

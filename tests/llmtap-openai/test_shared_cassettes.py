@@ -123,10 +123,11 @@ def test_replayed_cassette_matches_truth(
     records = records_of(memory)
     calls = [i for i in truth["interactions"] if i.get("operation")]
     assert len(records) == truth["expected_llm_calls"] == len(calls)
-    for record, interaction in zip(records, calls):
+    for record, interaction in zip(records, calls, strict=True):
         _assert_record_matches(record, interaction)
     assert len(errors) == sum(1 for i in calls if i["status_code"] >= 400)
-    for error, record in zip(errors, [r for r in records if r["status"] == "error"]):
+    failed = [r for r in records if r["status"] == "error"]
+    for error, record in zip(errors, failed, strict=True):
         assert record["error"]["type"] == type(error).__name__
 
 

@@ -43,7 +43,9 @@ def _calls(client: openai.OpenAI) -> None:
     with _replaying("demo_chat_nonstream"):
         answer = client.chat.completions.create(
             model="gpt-4o-mini",
-            messages=[{"role": "user", "content": "In one sentence, what does an LLM tracer record?"}],
+            messages=[
+                {"role": "user", "content": "In one sentence, what does an LLM tracer record?"}
+            ],
         )
     print(f"  answer: {answer.choices[0].message.content}")
     with _replaying("demo_chat_stream"):

@@ -83,9 +83,7 @@ class StreamUsagePolicy:
 
     def is_rejection(self, error: BaseException) -> bool:
         status = getattr(error, "status_code", None)
-        return (
-            isinstance(status, int) and 400 <= status < 500 and "stream_options" in str(error)
-        )
+        return isinstance(status, int) and 400 <= status < 500 and "stream_options" in str(error)
 
     def remember_rejection(self, host: str | None) -> None:
         if host is not None and host not in self.rejected:

@@ -15,9 +15,14 @@ from typing import Any
 from llmtap.faults import report_fault
 from llmtap.generation import start_generation, tracing_enabled
 from llmtap.streams import AsyncStreamProxy, StreamRecorder, SyncStreamProxy
-
-from llmtap_openai.chat import ChatRequest, ChatStreamRecorder, given, resolve_completion
-from llmtap_openai.chat import settings_of, wants_usage
+from llmtap_openai.chat import (
+    ChatRequest,
+    ChatStreamRecorder,
+    given,
+    resolve_completion,
+    settings_of,
+    wants_usage,
+)
 from llmtap_openai.endpoint import StreamUsagePolicy, host_of, provider_of
 
 INTEGRATION = "llmtap-openai"
@@ -170,4 +175,3 @@ def async_chat_create(policy: StreamUsagePolicy) -> Wrapper:
         return call.finish(result, is_async=True)
 
     return wrapper
-

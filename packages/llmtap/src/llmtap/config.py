@@ -60,7 +60,9 @@ def _env_number(name: str, default: float, low: float, high: float) -> float:
     except ValueError:
         value = float("nan")
     if not low <= value <= high:
-        logger.warning("llmtap: ignoring %s=%r; expected a number from %s to %s", name, raw, low, high)
+        logger.warning(
+            "llmtap: ignoring %s=%r; expected a number from %s to %s", name, raw, low, high
+        )
         return default
     return value
 
@@ -89,7 +91,9 @@ def _env_exporters() -> tuple[Exporter, ...]:
 
 def _check_number(name: str, value: float, low: float, high: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise ValueError(f"llmtap.configure({name}=...) must be a number from {low} to {high}, got {value!r}")
+        raise ValueError(
+            f"llmtap.configure({name}=...) must be a number from {low} to {high}, got {value!r}"
+        )
 
 
 def build_config(

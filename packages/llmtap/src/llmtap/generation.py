@@ -98,7 +98,9 @@ def start_generation(
     stream: bool = False,
     settings: dict[str, Any] | None = None,
 ) -> Generation:
-    record = new_record(f"{operation} {request_model}" if request_model else operation, "generation")
+    record = new_record(
+        f"{operation} {request_model}" if request_model else operation, "generation"
+    )
     record.operation = operation
     record.provider = provider
     record.integration = integration

@@ -12,7 +12,7 @@ from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
-from llmtap.faults import logger
+from llmtap.faults import logger, report_fault
 
 ENTRY_POINT_GROUP = "llmtap.integrations"
 
@@ -55,6 +55,11 @@ def instrument_all() -> list[str]:
             entry.load().instrument()
         except ImportError as exc:
             logger.info("llmtap: skipping integration %s: %s", entry.name, exc)
+            continue
+        except Exception as exc:
+            # One integration that cannot patch its library (an unsupported version)
+            # must neither stop the application's start-up nor the other integrations.
+            report_fault(f"instrument.{entry.name}", exc)
             continue
         enabled.append(entry.name)
     return enabled

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from llmtap.generation import new_record
@@ -31,6 +31,11 @@ def _epoch(value: float | dt.datetime, name: str) -> float:
     raise ValueError(f"log_generation({name}=...) takes epoch seconds or an aware datetime")
 
 
+def _check_messages(value: Any, name: str, expected: str) -> None:
+    if value is not None and not isinstance(value, (str, Iterable)):
+        raise ValueError(f"log_generation({name}=...) takes {expected}, got {type(value).__name__}")
+
+
 def _usage(usage: Mapping[str, Any] | Usage | None) -> Usage:
     if usage is None:
         return Usage()
@@ -43,7 +48,9 @@ def _usage(usage: Mapping[str, Any] | Usage | None) -> Usage:
             f"use {sorted(_USAGE_KEYS)}"
         )
     for key, value in usage.items():
-        if value is not None and (not isinstance(value, int) or value < 0):
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 0
+        ):
             raise ValueError(f"log_generation(usage={{{key!r}: {value!r}}}) must be an int >= 0")
     return Usage(**{k: v for k, v in usage.items() if k in _USAGE_KEYS})
 
@@ -87,6 +94,8 @@ def log_generation(
     start = end if start_time is None else _epoch(start_time, "start_time")
     if start > end:
         raise ValueError("log_generation(start_time=...) is after end_time")
+    _check_messages(input, "input", "a prompt string or a list of messages")
+    _check_messages(output, "output", "a completion string or assistant message(s)")
     record.start_time, record.end_time, record.duration_s = start, end, end - start
     record.operation = operation
     record.provider = provider

@@ -58,8 +58,10 @@ def _content_parts(content: Any) -> list[Part]:
         return []
     if isinstance(content, str):
         return [text_part(content)]
+    if isinstance(content, Mapping) or not isinstance(content, Iterable):
+        content = [content]  # one part given on its own
     parts: list[Part] = []
-    for item in content if isinstance(content, Iterable) else [content]:
+    for item in content:
         if isinstance(item, str):
             parts.append(text_part(item))
             continue
@@ -83,7 +85,9 @@ def _content_parts(content: Any) -> list[Part]:
             )
         elif kind == "file":
             file = field(item, "file") or {}
-            parts.append({"type": "file", "modality": "document", "file_id": field(file, "file_id")})
+            parts.append(
+                {"type": "file", "modality": "document", "file_id": field(file, "file_id")}
+            )
         else:
             parts.append({"type": kind or "unknown", "content": _plain(item)})
     return parts
@@ -171,6 +175,8 @@ def input_messages(value: Any) -> list[Message] | None:
         return None
     if isinstance(value, str):
         return [text_message("user", value)]
+    if isinstance(value, Mapping):  # one message rather than a list of them
+        value = [value]
     return [dict(m) if isinstance(m, Mapping) and "parts" in m else chat_message(m) for m in value]
 
 

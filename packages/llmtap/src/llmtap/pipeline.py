@@ -62,7 +62,9 @@ class Pipeline:
     def configure(self, config: Config) -> None:
         """Swap configuration; records already queued go to the old exporters first."""
         old = self._config
-        if old is not None and self._queue:
+        if old is not None:
+            # Also when the queue is empty: the worker may be inside an old exporter's
+            # export(), which must end before that exporter is shut down.
             self.flush(timeout=_EXIT_FLUSH_TIMEOUT_S)
         self._config = config
         if old is not None:

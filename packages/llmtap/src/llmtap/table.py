@@ -50,9 +50,13 @@ def record_row(record: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
+def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
+    return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
+
+
 def render(records: Sequence[dict[str, Any]]) -> str:
     rows = [_COLUMNS, *(record_row(r) for r in records)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines = [_line(row, widths) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

@@ -1,0 +1,173 @@
+"""The default exporter: one SQLite file per project, queryable with plain SQL.
+
+Summary fields get their own indexed columns so the command line can filter and sort
+without parsing JSON; the full record is kept in `data` so nothing is ever lost to the
+column choice. Records hold prompts and outputs, so the file is owner-only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+from llmtap.record import Record
+from llmtap.store import SCHEMA_VERSION, StoreError, check_schema_version, default_db_path
+
+__all__ = ["SCHEMA_VERSION", "SQLiteExporter", "StoreError", "default_db_path"]
+
+_BUSY_TIMEOUT_S = 5.0
+"""How long to wait for another process writing the same project store."""
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS records (
+        id TEXT PRIMARY KEY,
+        trace_id TEXT NOT NULL,
+        parent_id TEXT,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        operation TEXT,
+        provider TEXT,
+        request_model TEXT,
+        response_model TEXT,
+        status TEXT NOT NULL,
+        start_time REAL NOT NULL,
+        end_time REAL,
+        duration_s REAL,
+        time_to_first_token_s REAL,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        cached_input_tokens INTEGER,
+        reasoning_tokens INTEGER,
+        cost_usd REAL,
+        thread_id TEXT,
+        user_id TEXT,
+        data TEXT NOT NULL
+    )""",
+    *(
+        f"CREATE INDEX IF NOT EXISTS records_{column} ON records ({column})"
+        for column in (
+            "start_time",
+            "response_model",
+            "request_model",
+            "provider",
+            "trace_id",
+            "thread_id",
+        )
+    ),
+    f"PRAGMA user_version = {SCHEMA_VERSION}",
+)
+
+_INSERT = f"INSERT OR REPLACE INTO records VALUES ({', '.join('?' * 22)})"
+
+# skipkeys and default=str: one odd value in user metadata must not lose the whole batch.
+_dumps = json.JSONEncoder(separators=(",", ":"), skipkeys=True, default=str).encode
+
+
+def _row(record: Record) -> tuple[object, ...]:
+    usage = record.usage
+    return (
+        record.id,
+        record.trace_id,
+        record.parent_id,
+        record.name,
+        record.kind,
+        record.operation,
+        record.provider,
+        record.request_model,
+        record.response_model,
+        record.status,
+        record.start_time,
+        record.end_time,
+        record.duration_s,
+        record.time_to_first_token_s,
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cached_input_tokens,
+        usage.reasoning_tokens,
+        record.cost_usd,
+        record.thread_id,
+        record.user_id,
+        _dumps(record.to_dict()),
+    )
+
+
+def _create_private(path: Path) -> None:
+    """Make sure the file exists owner-only before SQLite (which uses 0o644) creates it."""
+    with contextlib.suppress(FileExistsError):
+        path.parent.mkdir(mode=0o700, parents=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        loose = os.fstat(fd).st_mode & 0o077
+    finally:
+        os.close(fd)
+    if loose:
+        # A shared store owned by someone else keeps the mode its owner chose.
+        with contextlib.suppress(PermissionError):
+            os.chmod(path, 0o600)
+
+
+class SQLiteExporter:
+    """Appends batches to the store at `path` (default: `default_db_path()`)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_db_path()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+        # Connections inherited across fork(): SQLite forbids using them in the child,
+        # even to close them, so they are kept here instead of being garbage-collected.
+        self._inherited: list[sqlite3.Connection] = []
+
+    def export(self, records: Sequence[Record]) -> None:
+        rows = [_row(record) for record in records]
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(_INSERT, rows)
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.execute("COMMIT")
+
+    def shutdown(self) -> None:
+        self._release()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None or self._pid != os.getpid():
+            self._release()
+            self._conn = self._connect()
+            self._pid = os.getpid()
+        return self._conn
+
+    def _release(self) -> None:
+        if self._conn is None:
+            return
+        if self._pid == os.getpid():
+            self._conn.close()
+        else:
+            self._inherited.append(self._conn)
+        self._conn = None
+
+    def _connect(self) -> sqlite3.Connection:
+        _create_private(self.path)
+        # check_same_thread=False: shutdown() may run on another thread than export().
+        conn = sqlite3.connect(
+            self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+        try:
+            # Checked before anything is changed: a newer llmtap's file is left untouched.
+            version = check_schema_version(conn, self.path)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            if version < SCHEMA_VERSION:
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+                conn.execute("COMMIT")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
