@@ -301,3 +301,13 @@ def test_capture_content_off_keeps_numbers_not_text(memory: Any, instrumented: N
     assert record["input"] is None
     assert record["output"] is None
     assert record["usage"]["total_tokens"] == PROMPT_TOKENS + COMPLETION_TOKENS
+
+
+def test_instrument_all_finds_the_installed_openai_integration(memory: Any) -> None:
+    try:
+        assert llmtap.instrument() == ["openai"]
+        FakeOpenAI().client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    finally:
+        llmtap.uninstrument_openai()
+
+    assert len(records_of(memory)) == 1

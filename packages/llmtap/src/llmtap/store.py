@@ -61,7 +61,7 @@ class Store:
         if not self.path.is_file():
             raise _no_records(self.path)
         uri = self.path.absolute().as_uri() + "?mode=ro"
-        self._conn = sqlite3.connect(uri, uri=True)
+        self._conn = self._guard(lambda: sqlite3.connect(uri, uri=True))
         try:
             version = self._guard(lambda: check_schema_version(self._conn, self.path))
         except StoreError:

@@ -158,7 +158,7 @@ class SQLiteExporter:
             self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
         )
         try:
-            # Checked before anything is changed: a newer llmtap's file is left untouched.
+            # Checked first, so a newer llmtap's file keeps its journal mode and tables.
             version = check_schema_version(conn, self.path)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
