@@ -17,6 +17,7 @@ from llmtap.messages import chat_message, chat_messages, field, tool_call_part, 
 from llmtap.record import Record, Status
 from llmtap.streams import StreamRecorder
 from llmtap.usage import from_openai_format, raw_usage
+from llmtap_openai.endpoint import host_of
 
 SETTINGS = (
     "temperature",
@@ -61,17 +62,27 @@ def wants_usage(stream_options: Any) -> bool:
 
 
 class ChatRequest:
-    """The request as the caller sent it, frozen at call time."""
+    """The request as the caller sent it, frozen at call time.
 
-    __slots__ = ("messages", "tools")
+    `kwargs` is the dict Python built for this call, so keeping it is free; the
+    messages and tools lists are copied because callers append to them afterwards.
+    Everything derived from them is computed later, on the worker.
+    """
 
-    def __init__(self, kwargs: Mapping[str, Any]) -> None:
+    __slots__ = ("client", "kwargs", "messages", "tools")
+
+    def __init__(self, client: Any, kwargs: Mapping[str, Any]) -> None:
+        self.client = client
+        self.kwargs = kwargs
         messages: Any = kwargs.get("messages")
         self.messages: list[Any] | None = list(messages) if given(messages) else None
         tools: Any = kwargs.get("tools")
         self.tools: list[Any] | None = list(tools) if given(tools) else None
 
     def apply(self, record: Record) -> None:
+        record.settings = settings_of(self.kwargs)
+        if record.server_address is None:
+            record.server_address = host_of(self.client)
         if self.messages is not None:
             record.input = chat_messages(self.messages)
         if self.tools is not None:

@@ -20,7 +20,6 @@ from llmtap_openai.chat import (
     ChatStreamRecorder,
     given,
     resolve_completion,
-    settings_of,
     wants_usage,
 )
 from llmtap_openai.endpoint import StreamUsagePolicy, host_of, provider_of
@@ -39,10 +38,12 @@ class ChatCall:
         stream = kwargs.get("stream") is True
         headers = kwargs.get("extra_headers")
         self.raw_mode = headers.get(RAW_HEADER) if isinstance(headers, Mapping) else None
-        self.host = host_of(client)
         self.policy = policy
         self.kwargs = kwargs
         self.injected = False
+        # Only streams need the host now (to decide on stream_options); for other calls
+        # the worker reads it, keeping the caller's path short.
+        self.host = host_of(client) if stream else None
         if (
             stream
             and self.raw_mode is None
@@ -55,7 +56,7 @@ class ChatCall:
             self.kwargs = {**kwargs, "stream_options": merged}
             self.injected = True
         model = kwargs.get("model")
-        self.request = ChatRequest(kwargs)
+        self.request = ChatRequest(client, kwargs)
         self.generation = start_generation(
             operation="chat",
             provider=provider_of(client),
@@ -63,7 +64,6 @@ class ChatCall:
             request_model=model if given(model) else None,
             server_address=self.host,
             stream=stream,
-            settings=settings_of(kwargs),
         )
 
     def retry_without_injection(self, error: BaseException) -> bool:
