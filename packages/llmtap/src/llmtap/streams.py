@@ -34,8 +34,10 @@ class StreamRecorder:
     """Per-stream state; an integration subclasses it for its provider's chunks.
 
     `observe` runs for every chunk on the caller's path: keep it to a few attribute
-    reads and return False only to hide a chunk llmtap itself asked for. `complete`
-    runs once at the end and returns the final status; put heavy mapping in a resolver.
+    reads and return False only to hide a chunk llmtap itself asked for. Prefer keeping
+    plain values to keeping SDK chunk objects: thousands of live objects per stream cost
+    more in garbage collection than reading them. `complete` runs once at the end and
+    returns the final status; put heavy mapping in a resolver.
     """
 
     __slots__ = ("chunks", "generation")
@@ -48,6 +50,9 @@ class StreamRecorder:
         self.chunks.append(chunk)
         return True
 
+    def chunk_count(self) -> int:
+        return len(self.chunks)
+
     def complete(self, status: Status) -> Status:
         return status
 
@@ -55,7 +60,7 @@ class StreamRecorder:
         generation = self.generation
         if generation.finished:
             return
-        generation.record.chunks = len(self.chunks)
+        generation.record.chunks = self.chunk_count()
         try:
             status = self.complete(status)
         except Exception as exc:
