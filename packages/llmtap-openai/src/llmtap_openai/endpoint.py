@@ -25,10 +25,9 @@ def provider_of(client: Any) -> str:
 
 
 def host_of(client: Any) -> str | None:
-    try:
-        host = client.base_url.host
-    except AttributeError:
-        return None
+    # `_base_url` (all SDK lines) avoids the `base_url` property, which costs ~3 µs in 3.x.
+    url = getattr(client, "_base_url", None) or getattr(client, "base_url", None)
+    host = getattr(url, "host", None)
     return str(host) if host else None
 
 

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from llmtap.context import ROOT, current_scope
-from llmtap.ids import new_span_id, new_trace_id
+from llmtap.ids import new_span_id, new_trace_and_span_id
 from llmtap.pipeline import PIPELINE
 from llmtap.record import ErrorInfo, Record, Status
 
@@ -27,9 +27,14 @@ def tracing_enabled() -> bool:
 def new_record(name: str, kind: str) -> Record:
     """A record parented to the current span, with the current context's attributes."""
     scope = current_scope()
+    trace_id = scope.trace_id
+    if trace_id is None:
+        trace_id, span_id = new_trace_and_span_id()
+    else:
+        span_id = new_span_id()
     record = Record(
-        id=new_span_id(),
-        trace_id=scope.trace_id or new_trace_id(),
+        id=span_id,
+        trace_id=trace_id,
         parent_id=scope.span_id,
         name=name,
         kind=kind,

@@ -87,8 +87,8 @@ class Pipeline:
         queue.append(record)
         if self._thread is None:
             self._start_worker()
-        if len(queue) >= config.batch_size:
-            self._wake.set()
+        if len(queue) >= config.batch_size and not self._wake.is_set():
+            self._wake.set()  # set() takes a lock; is_set() does not
 
     # -- worker ------------------------------------------------------------------------
 
