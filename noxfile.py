@@ -25,8 +25,8 @@ def install_packages(session: nox.Session, *extra: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """All packages' tests on the newest SDKs."""
-    install_packages(session, "-r", "tests/requirements.txt")
+    """All packages' tests on the newest SDKs (with orjson: both encoders are tested)."""
+    install_packages(session, "-r", "tests/requirements.txt", "orjson")
     session.run("pytest", *session.posargs)
 
 
@@ -47,7 +47,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def types(session: nox.Session) -> None:
-    install_packages(session, *TYPE_TOOLS, "-r", "tests/requirements.txt", "types-PyYAML")
+    install_packages(session, *TYPE_TOOLS, "-r", "tests/requirements.txt", "types-PyYAML", "orjson")
     session.run("mypy")
 
 

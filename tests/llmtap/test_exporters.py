@@ -620,3 +620,23 @@ def test_memory_keeps_every_record_exported_from_many_threads() -> None:
         thread.join()
 
     assert len(exporter.records) == 4000
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["stdlib", "orjson"])
+def test_both_encoders_write_the_same_document(fast: bool) -> None:
+    from llmtap.exporters import encoding
+
+    if fast:
+        pytest.importorskip("orjson")
+    stdlib = encoding._stdlib_encoder()
+    encode = encoding._orjson_encoder(stdlib) if fast else stdlib
+    assert encode is not None
+    value = {"text": "héllo \u2028", "n": 3, "f": 0.25, "none": None, "odd": object(), 7: "int"}
+
+    document = json.loads(encode(value))
+
+    assert document["text"] == "héllo \u2028"
+    assert (document["n"], document["f"], document["none"]) == (3, 0.25, None)
+    assert document["odd"].startswith("<object object at")
+    assert document["7"] == "int"
+    assert json.loads(encode({"kept": 1, (1, 2): "tuple keys are skipped"})) == {"kept": 1}

@@ -7,14 +7,11 @@ never duplicates half-written buffered data, so the inherited descriptor stays u
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 
+from llmtap.exporters.encoding import record_json
 from llmtap.record import Record
-
-# skipkeys and default=str: one odd value in user metadata must not lose the whole batch.
-_dumps = json.JSONEncoder(separators=(",", ":"), skipkeys=True, default=str).encode
 
 _FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
 
@@ -30,7 +27,7 @@ class JSONLExporter:
     def export(self, records: Sequence[Record]) -> None:
         if not records:
             return
-        data = "".join(_dumps(record.to_dict()) + "\n" for record in records).encode()
+        data = "".join(record_json(record) + "\n" for record in records).encode()
         if self._fd is None:
             self._fd = os.open(self.path, _FLAGS, 0o600)
         view = memoryview(data)
