@@ -231,9 +231,14 @@ def resolve_stream(
 
 
 def _content_bearing(chunk: Any) -> bool:
-    for choice in field(chunk, "choices") or ():
-        delta = field(choice, "delta")
-        if field(delta, "content") or field(delta, "tool_calls") or field(delta, "refusal"):
+    # getattr, not `field`: chunks are SDK objects, and this runs on the caller's path.
+    for choice in getattr(chunk, "choices", None) or ():
+        delta = getattr(choice, "delta", None)
+        if (
+            getattr(delta, "content", None)
+            or getattr(delta, "tool_calls", None)
+            or getattr(delta, "refusal", None)
+        ):
             return True
     return False
 
@@ -293,13 +298,14 @@ class ChatStreamRecorder(StreamRecorder):
 
     def _keep(self, chunk: Any) -> bool:
         self.kept.append((len(self.texts), chunk))
-        if not self.fast and self.single_choice and field(chunk, "id"):
+        if not self.fast and self.single_choice and getattr(chunk, "id", None):
             self.fast = True
         if not self.started and _content_bearing(chunk):
             self.started = True
             self.generation.mark_first_token()
-        usage_only = not field(chunk, "choices") and field(chunk, "usage") is not None
-        return not (self.hide_usage_chunk and usage_only)
+        if not self.hide_usage_chunk:
+            return True
+        return bool(getattr(chunk, "choices", None)) or getattr(chunk, "usage", None) is None
 
     def chunk_count(self) -> int:
         return len(self.texts) + len(self.kept)
