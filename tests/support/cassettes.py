@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,38 @@ PROJECT_CASSETTES = REPO / "cassettes"
 MATCH_ON = ["method", "scheme", "host", "port", "path"]
 
 
+# Never written to a cassette, whichever side sent them.
+SECRET_HEADERS = (
+    "authorization",
+    "api-key",
+    "x-api-key",
+    "openai-organization",
+    "openai-project",
+    "cookie",
+    "set-cookie",
+)
+
+
+def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    headers = response.get("headers", {})
+    for name in list(headers):
+        if name.lower() in SECRET_HEADERS:
+            del headers[name]
+    return response
+
+
+RECORDER = vcr.VCR(
+    match_on=MATCH_ON,
+    filter_headers=list(SECRET_HEADERS),
+    before_record_response=_scrub_response,
+    decode_compressed_response=True,
+)
+
+
 def replay(path: Path) -> Any:
-    return vcr.use_cassette(
-        str(path), record_mode="none", match_on=MATCH_ON, allow_playback_repeats=False
-    )
+    """Replay a cassette; with LLMTAP_RECORD=1, record missing ones (credentials scrubbed)."""
+    mode = "once" if os.environ.get("LLMTAP_RECORD") == "1" else "none"
+    return RECORDER.use_cassette(str(path), record_mode=mode, allow_playback_repeats=False)
 
 
 def load_cassette(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
