@@ -640,3 +640,12 @@ def test_both_encoders_write_the_same_document(fast: bool) -> None:
     assert document["odd"].startswith("<object object at")
     assert document["7"] == "int"
     assert json.loads(encode({"kept": 1, (1, 2): "tuple keys are skipped"})) == {"kept": 1}
+
+
+def test_a_new_sqlite_store_uses_8k_pages(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    SQLiteExporter(path).export([Record(id="p1", trace_id="t1", name="n")])
+
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA page_size").fetchone() == (8192,)
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
