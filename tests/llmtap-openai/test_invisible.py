@@ -234,17 +234,56 @@ def test_raw_response_parses_and_records_usage(memory: Any, instrumented: None) 
     assert record["response_id"] == "chatcmpl-fake0"
 
 
-def test_raw_stream_is_never_sent_stream_options(memory: Any, instrumented: None) -> None:
+def test_raw_stream_is_recorded_through_parse_and_never_sent_stream_options(
+    memory: Any, instrumented: None
+) -> None:
     server = FakeOpenAI()
     raw = server.client().chat.completions.with_raw_response.create(
         model="gpt-4o-mini", messages=MESSAGES, stream=True
     )
-    chunks = list(raw.parse())
+    stream = raw.parse()
+    chunks = list(stream)
 
+    assert isinstance(stream, openai.Stream)
+    assert raw.parse() is stream  # the SDK caches parse(); so does llmtap's proxy
     assert "stream_options" not in server.requests[0]
     assert len(chunks) == len(WORDS) + 2
     (record,) = records_of(memory)
-    assert record["metadata"]["openai.response_mode"] == "raw_stream"
+    assert record["stream"] is True
+    assert output_text(record) == "".join(WORDS)
+    assert record["usage"]["output_tokens"] is None
+
+
+def test_streaming_response_parse_records_the_completion(memory: Any, instrumented: None) -> None:
+    client = FakeOpenAI().client()
+    with client.chat.completions.with_streaming_response.create(
+        model="gpt-4o-mini", messages=MESSAGES
+    ) as response:
+        assert response.headers["content-type"] == "application/json"
+        completion = response.parse()
+
+    assert completion.choices[0].message.content == "".join(WORDS)
+    (record,) = records_of(memory)
+    assert record["usage"]["input_tokens"] == PROMPT_TOKENS
+    assert record["response_id"] == "chatcmpl-fake0"
+
+
+def test_streaming_response_read_without_parse_is_recorded_once(
+    memory: Any, instrumented: None
+) -> None:
+    client = FakeOpenAI().client()
+    with client.chat.completions.with_streaming_response.create(
+        model="gpt-4o-mini", messages=MESSAGES
+    ) as response:
+        body = b"".join(response.iter_bytes())
+    del response
+    gc.collect()
+
+    assert b"chatcmpl-fake0" in body
+    (record,) = records_of(memory)
+    assert record["status"] == "ok"
+    assert record["metadata"]["openai.response_mode"] == "streaming_response"
+    assert record["input"][0]["parts"][0]["content"] == "Is tracing on?"
 
 
 def test_instrument_is_idempotent_and_uninstrument_restores_the_sdk(memory: Any) -> None:

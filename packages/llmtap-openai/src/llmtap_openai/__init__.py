@@ -3,8 +3,8 @@
     import llmtap
     llmtap.instrument_openai()
 
-Records every `chat.completions.create` call (sync, async, streamed) on `OpenAI`,
-`AsyncOpenAI`, `AzureOpenAI` and OpenAI-compatible servers.
+Records every call made through `OpenAI`, `AsyncOpenAI`, `AzureOpenAI`,
+`AsyncAzureOpenAI` and OpenAI-compatible servers; see `surfaces.py` for what is hooked.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import threading
 
 from llmtap_openai.endpoint import StreamUsageMode, StreamUsagePolicy
 from llmtap_openai.patching import Patcher
-from llmtap_openai.wrappers import async_chat_create, sync_chat_create
+from llmtap_openai.raw import PARSE_TARGETS
+from llmtap_openai.surfaces import TARGETS
+from llmtap_openai.wrappers import async_wrapper, sync_wrapper
 
 __all__ = ["instrument", "is_instrumented", "uninstrument"]
-
-_CHAT = "openai.resources.chat.completions"
 
 _patcher = Patcher()
 _lock = threading.Lock()
@@ -39,8 +39,11 @@ def instrument(
     with _lock:
         if _patcher.active:
             return
-        _patcher.wrap(_CHAT, "Completions.create", sync_chat_create(policy))
-        _patcher.wrap(_CHAT, "AsyncCompletions.create", async_chat_create(policy))
+        for module, sync_name, async_name, surface in TARGETS:
+            _patcher.wrap(module, sync_name, sync_wrapper(surface, policy))
+            _patcher.wrap(module, async_name, async_wrapper(surface, policy))
+        for module, name, parse_wrapper in PARSE_TARGETS:
+            _patcher.wrap(module, name, parse_wrapper)
 
 
 def uninstrument() -> None:

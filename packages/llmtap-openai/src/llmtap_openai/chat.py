@@ -17,72 +17,57 @@ from llmtap.messages import chat_message, chat_messages, field, tool_call_part, 
 from llmtap.record import Record, Status
 from llmtap.streams import StreamRecorder
 from llmtap.usage import from_openai_format, raw_usage
-from llmtap_openai.endpoint import host_of
-
-SETTINGS = (
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "max_completion_tokens",
-    "n",
-    "seed",
-    "stop",
-    "presence_penalty",
-    "frequency_penalty",
-    "logit_bias",
-    "logprobs",
-    "top_logprobs",
-    "response_format",
-    "reasoning_effort",
-    "verbosity",
-    "service_tier",
-    "parallel_tool_calls",
-    "tool_choice",
-    "modalities",
-    "prediction",
-    "store",
-    "user",
-    "prompt_cache_key",
-    "safety_identifier",
-    "web_search_options",
-)
-
-
-def given(value: Any) -> bool:
-    """False for None and the SDK's NOT_GIVEN / omit sentinels."""
-    return value is not None and type(value).__name__ not in ("NotGiven", "Omit")
-
-
-def settings_of(kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: kwargs[key] for key in SETTINGS if key in kwargs and given(kwargs[key])}
+from llmtap_openai.request import Request, given
 
 
 def wants_usage(stream_options: Any) -> bool:
     return isinstance(stream_options, Mapping) and bool(stream_options.get("include_usage"))
 
 
-class ChatRequest:
-    """The request as the caller sent it, frozen at call time.
+class ChatRequest(Request):
+    """A chat request; messages and tools are copied because callers append to them."""
 
-    `kwargs` is the dict Python built for this call, so keeping it is free; the
-    messages and tools lists are copied because callers append to them afterwards.
-    Everything derived from them is computed later, on the worker.
-    """
+    __slots__ = ("messages", "tools")
 
-    __slots__ = ("client", "kwargs", "messages", "tools")
+    SETTINGS = frozenset(
+        {
+            "temperature",
+            "top_p",
+            "max_tokens",
+            "max_completion_tokens",
+            "n",
+            "seed",
+            "stop",
+            "presence_penalty",
+            "frequency_penalty",
+            "logit_bias",
+            "logprobs",
+            "top_logprobs",
+            "response_format",
+            "reasoning_effort",
+            "verbosity",
+            "service_tier",
+            "parallel_tool_calls",
+            "tool_choice",
+            "modalities",
+            "prediction",
+            "store",
+            "user",
+            "prompt_cache_key",
+            "safety_identifier",
+            "web_search_options",
+        }
+    )
 
     def __init__(self, client: Any, kwargs: Mapping[str, Any]) -> None:
-        self.client = client
-        self.kwargs = kwargs
+        super().__init__(client, kwargs)
         messages: Any = kwargs.get("messages")
         self.messages: list[Any] | None = list(messages) if given(messages) else None
         tools: Any = kwargs.get("tools")
         self.tools: list[Any] | None = list(tools) if given(tools) else None
 
     def apply(self, record: Record) -> None:
-        record.settings = settings_of(self.kwargs)
-        if record.server_address is None:
-            record.server_address = host_of(self.client)
+        super().apply(record)
         if self.messages is not None:
             record.input = chat_messages(self.messages)
         if self.tools is not None:

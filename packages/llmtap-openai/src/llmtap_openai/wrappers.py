@@ -1,42 +1,72 @@
-"""The wrappers installed on the SDK's resource methods.
+"""The wrappers installed on the SDK's resource methods, one generic pair for all surfaces.
 
 Each wrapper does three things and nothing else: start a record, call through exactly
 as the caller asked (plus `stream_options` when allowed), and finish the record from
-what came back. Any fault in llmtap's own code falls back to the plain call; the SDK's
-exceptions always propagate unchanged.
+what came back. What differs between surfaces (chat, Responses, embeddings, ...) is a
+`Surface`: how to snapshot the request, map a response, and read a stream. Any fault in
+llmtap's own code falls back to the plain call; the SDK's exceptions always propagate
+unchanged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from llmtap.faults import report_fault
-from llmtap.generation import start_generation, tracing_enabled
+from llmtap.generation import Generation, start_generation, tracing_enabled
+from llmtap.record import Record
 from llmtap.streams import AsyncStreamProxy, StreamRecorder, SyncStreamProxy
-from llmtap_openai.chat import (
-    ChatRequest,
-    ChatStreamRecorder,
-    given,
-    resolve_completion,
-    wants_usage,
-)
+from llmtap_openai import raw
+from llmtap_openai.chat import wants_usage
 from llmtap_openai.endpoint import StreamUsagePolicy, host_of, provider_of
+from llmtap_openai.request import Request, apply_request_only, given
 
 INTEGRATION = "llmtap-openai"
 RAW_HEADER = "X-Stainless-Raw-Response"
 
+Resolve = Callable[[Any, Any, Record], None]
+"""(request, response, record) -> None: fill the record from a response, on the worker."""
 
-class ChatCall:
-    """One `chat.completions.create` call in flight."""
+RecorderFactory = Callable[[Generation, Any, bool], StreamRecorder]
+"""(generation, request, hide_usage_chunk) -> the recorder for one stream."""
 
-    __slots__ = ("generation", "host", "injected", "kwargs", "policy", "raw_mode", "request")
 
-    def __init__(self, instance: Any, kwargs: dict[str, Any], policy: StreamUsagePolicy):
+@dataclass(frozen=True)
+class Surface:
+    """One kind of call: how its request, response and stream are read."""
+
+    operation: str
+    request: Callable[[Any, Mapping[str, Any]], Request]
+    resolve: Resolve
+    recorder: RecorderFactory | None = None
+    stream_usage: bool = False
+    """Chat-style streams, which carry usage only when `stream_options` asks for it."""
+
+
+class Call:
+    """One SDK call in flight."""
+
+    __slots__ = (
+        "generation",
+        "host",
+        "injected",
+        "kwargs",
+        "policy",
+        "raw_mode",
+        "request",
+        "surface",
+    )
+
+    def __init__(
+        self, surface: Surface, instance: Any, kwargs: dict[str, Any], policy: StreamUsagePolicy
+    ) -> None:
         client = getattr(instance, "_client", None)
         stream = kwargs.get("stream") is True
         headers = kwargs.get("extra_headers")
+        self.surface = surface
         self.raw_mode = headers.get(RAW_HEADER) if isinstance(headers, Mapping) else None
         self.policy = policy
         self.kwargs = kwargs
@@ -46,6 +76,7 @@ class ChatCall:
         self.host = host_of(client) if stream else None
         if (
             stream
+            and surface.stream_usage
             and self.raw_mode is None
             and not wants_usage(kwargs.get("stream_options"))
             and policy.allows(client, self.host)
@@ -56,12 +87,12 @@ class ChatCall:
             self.kwargs = {**kwargs, "stream_options": merged}
             self.injected = True
         model = kwargs.get("model")
-        self.request = ChatRequest(client, kwargs)
+        self.request = surface.request(client, kwargs)
         self.generation = start_generation(
-            operation="chat",
+            operation=surface.operation,
             provider=provider_of(client),
             integration=INTEGRATION,
-            request_model=model if given(model) else None,
+            request_model=model if given(model) and isinstance(model, str) else None,
             server_address=self.host,
             stream=stream,
         )
@@ -76,65 +107,58 @@ class ChatCall:
 
     def fail(self, error: BaseException) -> None:
         try:
-            self.generation.record.resolver = partial(_resolve_request_only, self.request)
+            self.generation.record.resolver = partial(apply_request_only, self.request)
             self.generation.finish("error", error)
         except Exception as exc:
-            report_fault("openai.chat.fail", exc)
+            report_fault("openai.fail", exc)
 
     def finish(self, result: Any, is_async: bool) -> Any:
         """Record the result and return what the caller gets: the result or a stream proxy."""
         try:
-            return self._finish(result, is_async)
+            if self.raw_mode is not None:
+                return raw.follow(self, result, is_async)
+            if self.generation.record.stream:
+                return self.stream_proxy(result, is_async)
+            self.finish_with(result)
         except Exception as exc:
-            report_fault("openai.chat.finish", exc)
-            return result
-
-    def _finish(self, result: Any, is_async: bool) -> Any:
-        generation = self.generation
-        if self.raw_mode is not None:
-            return self._finish_raw(result)
-        if generation.record.stream:
-            recorder = ChatStreamRecorder(generation, self.request, self.injected)
-            return _proxy(result, recorder, is_async)
-        generation.record.resolver = partial(resolve_completion, self.request, result)
-        generation.finish("ok")
+            report_fault(f"openai.{self.surface.operation}.finish", exc)
         return result
 
-    def _finish_raw(self, result: Any) -> Any:
+    def finish_with(self, response: Any) -> None:
+        """Finish from a parsed, non-stream response."""
         generation = self.generation
-        if self.raw_mode == "true" and not generation.record.stream:
-            # LegacyAPIResponse.parse() caches, so the caller's own parse() costs nothing.
-            generation.record.resolver = partial(resolve_completion, self.request, result.parse())
-        else:
-            generation.record.metadata["openai.response_mode"] = (
-                "raw_stream" if self.raw_mode == "true" else "streaming_response"
-            )
-            generation.record.resolver = partial(_resolve_request_only, self.request)
+        generation.record.resolver = partial(self.surface.resolve, self.request, response)
         generation.finish("ok")
-        return result
 
+    def finish_unread(self, mode: str) -> None:
+        """Finish a call whose body the caller read by other means than `parse()`."""
+        generation = self.generation
+        generation.record.metadata["openai.response_mode"] = mode
+        generation.record.resolver = partial(apply_request_only, self.request)
+        generation.finish("ok")
 
-def _resolve_request_only(request: ChatRequest, record: Any) -> None:
-    request.apply(record)
-
-
-def _proxy(result: Any, recorder: StreamRecorder, is_async: bool) -> Any:
-    return AsyncStreamProxy(result, recorder) if is_async else SyncStreamProxy(result, recorder)
+    def stream_proxy(self, stream: Any, is_async: bool) -> Any:
+        factory = self.surface.recorder
+        if factory is None:  # a surface that never streams: nothing to read per chunk
+            self.finish_unread("stream")
+            return stream
+        recorder = factory(self.generation, self.request, self.injected)
+        return AsyncStreamProxy(stream, recorder) if is_async else SyncStreamProxy(stream, recorder)
 
 
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
 
-def sync_chat_create(policy: StreamUsagePolicy) -> Wrapper:
+def sync_wrapper(surface: Surface, policy: StreamUsagePolicy) -> Wrapper:
     def wrapper(
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         if not tracing_enabled():
             return wrapped(*args, **kwargs)
         try:
-            call = ChatCall(instance, kwargs, policy)
+            call = Call(surface, instance, kwargs, policy)
         except Exception as exc:
-            report_fault("openai.chat.start", exc)
+            report_fault(f"openai.{surface.operation}.start", exc)
             return wrapped(*args, **kwargs)
         try:
             try:
@@ -151,16 +175,16 @@ def sync_chat_create(policy: StreamUsagePolicy) -> Wrapper:
     return wrapper
 
 
-def async_chat_create(policy: StreamUsagePolicy) -> Wrapper:
+def async_wrapper(surface: Surface, policy: StreamUsagePolicy) -> Wrapper:
     async def wrapper(
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         if not tracing_enabled():
             return await wrapped(*args, **kwargs)
         try:
-            call = ChatCall(instance, kwargs, policy)
+            call = Call(surface, instance, kwargs, policy)
         except Exception as exc:
-            report_fault("openai.chat.start", exc)
+            report_fault(f"openai.{surface.operation}.start", exc)
             return await wrapped(*args, **kwargs)
         try:
             try:

@@ -1,0 +1,43 @@
+"""What every surface keeps of a request, and the settings it reports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from llmtap.record import Record
+from llmtap_openai.endpoint import host_of
+
+
+def given(value: Any) -> bool:
+    """False for None and the SDK's NOT_GIVEN / omit sentinels."""
+    return value is not None and type(value).__name__ not in ("NotGiven", "Omit")
+
+
+class Request:
+    """The request as the caller sent it, frozen at call time.
+
+    `kwargs` is the dict Python built for this call, so keeping it is free. Subclasses
+    copy the lists a caller may mutate after the call (messages, input items) in their
+    `__init__`, and map them in `apply`, which runs on the worker.
+    """
+
+    __slots__ = ("client", "kwargs")
+
+    SETTINGS: ClassVar[frozenset[str]] = frozenset()
+    """Request parameters reported in `record.settings` when the caller gave them."""
+
+    def __init__(self, client: Any, kwargs: Mapping[str, Any]) -> None:
+        self.client = client
+        self.kwargs = kwargs
+
+    def apply(self, record: Record) -> None:
+        settings = self.SETTINGS
+        record.settings = {k: v for k, v in self.kwargs.items() if k in settings and given(v)}
+        if record.server_address is None:
+            record.server_address = host_of(self.client)
+
+
+def apply_request_only(request: Request, record: Record) -> None:
+    """The resolver for calls that returned nothing llmtap can read (errors, raw bodies)."""
+    request.apply(record)
