@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 
 from llmtap_openai.endpoint import StreamUsageMode, StreamUsagePolicy
+from llmtap_openai.helpers import CLOSE_TARGETS
 from llmtap_openai.patching import Patcher
 from llmtap_openai.raw import PARSE_TARGETS
 from llmtap_openai.surfaces import TARGETS
@@ -42,8 +43,8 @@ def instrument(
         for module, sync_name, async_name, surface in TARGETS:
             _patcher.wrap(module, sync_name, sync_wrapper(surface, policy))
             _patcher.wrap(module, async_name, async_wrapper(surface, policy))
-        for module, name, parse_wrapper in PARSE_TARGETS:
-            _patcher.wrap(module, name, parse_wrapper)
+        for module, name, hook in (*PARSE_TARGETS, *CLOSE_TARGETS):
+            _patcher.wrap(module, name, hook)
 
 
 def uninstrument() -> None:

@@ -228,6 +228,20 @@ def _content_bearing(chunk: Any) -> bool:
     return False
 
 
+def _forget_null_usage(chunk: Any) -> None:
+    """Undo the one trace llmtap's `include_usage` leaves on the caller's chunks.
+
+    Once usage is asked for, OpenAI sends `"usage": null` on every chunk, so the field
+    counts as set and `chunk.to_dict()` / `to_json()` would show it. The caller did not
+    ask, so the chunk is put back as it would have arrived.
+    """
+    fields = getattr(chunk, "__pydantic_fields_set__", None)
+    if fields is None:  # pydantic v1
+        fields = getattr(chunk, "__fields_set__", None)
+    if fields is not None:
+        fields.discard("usage")
+
+
 class ChatStreamRecorder(StreamRecorder):
     """Reads each chunk as it passes; hides the usage chunk llmtap asked for.
 
@@ -264,6 +278,10 @@ class ChatStreamRecorder(StreamRecorder):
     def observe(self, chunk: Any) -> bool:
         if self.fast:
             try:
+                if self.hide_usage_chunk and chunk.usage is None:
+                    # _forget_null_usage, inlined: this is the per-chunk path (pydantic
+                    # v1 raises AttributeError here and takes the general path).
+                    chunk.__pydantic_fields_set__.discard("usage")
                 (choice,) = chunk.choices
                 delta = choice.delta
                 text = delta.content
@@ -283,6 +301,8 @@ class ChatStreamRecorder(StreamRecorder):
 
     def _keep(self, chunk: Any) -> bool:
         self.kept.append((len(self.texts), chunk))
+        if self.hide_usage_chunk and getattr(chunk, "usage", None) is None:
+            _forget_null_usage(chunk)
         if not self.fast and self.single_choice and getattr(chunk, "id", None):
             self.fast = True
         if not self.started and _content_bearing(chunk):

@@ -1,11 +1,12 @@
 """`with_raw_response` and `with_streaming_response`: the record follows the response.
 
 `with_raw_response` returns a `LegacyAPIResponse`; `with_streaming_response` returns an
-`APIResponse` whose body has not been read. A non-stream raw response is parsed at
-once (the SDK caches `parse()`, so the caller's own `parse()` costs nothing more).
-Otherwise the call waits for the caller's `parse()`: llmtap wraps the SDK's `parse`
-methods once, class-wide, and a response it follows gets its stream proxied or its body
-recorded. A response dropped without `parse()` is recorded with its request only.
+`APIResponse` whose body has not been read. llmtap never parses a body the caller did
+not ask to parse (that would cost time and could raise where the SDK would not): the
+record waits for the caller's `parse()`. llmtap wraps the SDK's `parse` methods once,
+class-wide, and a response it follows gets its stream proxied or its body recorded. A
+response dropped without `parse()` is recorded with its request only; one whose
+`parse()` raises is recorded as an error.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ class Follow:
             self.call.finish_with(result)
         return result
 
+    def failed(self, error: BaseException) -> None:
+        if self.proxy is None and not self.call.generation.finished:
+            self.call.fail(error)
+
     def abandon(self) -> None:
         try:
             if self.proxy is None and not self.call.generation.finished:
@@ -57,10 +62,9 @@ class Follow:
 
 def follow(call: Call, response: Any, is_async: bool) -> Any:
     """Start following `response`; return it unchanged."""
-    if call.raw_mode == "true" and not call.generation.record.stream:
-        call.finish_with(response.parse())
-        return response
     mode = "raw" if call.raw_mode == "true" else "streaming_response"
+    if mode == "raw" and not call.generation.record.stream:
+        call.generation.stop_clock()  # the body has arrived; parsing is the caller's time
     follower = Follow(call, is_async, mode)
     _following[response] = follower
     weakref.finalize(response, follower.abandon)
@@ -79,16 +83,35 @@ def _after_parse(response: Any, result: Any) -> Any:
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
 
+def _parse_failed(response: Any, error: BaseException) -> None:
+    try:
+        follower = _following.get(response)
+        if follower is not None:
+            follower.failed(error)
+    except Exception as exc:
+        report_fault("openai.raw.parse", exc)
+
+
 def sync_parse(
     wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
-    return _after_parse(instance, wrapped(*args, **kwargs))
+    try:
+        result = wrapped(*args, **kwargs)
+    except Exception as error:
+        _parse_failed(instance, error)
+        raise
+    return _after_parse(instance, result)
 
 
 async def async_parse(
     wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
-    return _after_parse(instance, await wrapped(*args, **kwargs))
+    try:
+        result = await wrapped(*args, **kwargs)
+    except Exception as error:
+        _parse_failed(instance, error)
+        raise
+    return _after_parse(instance, result)
 
 
 PARSE_TARGETS: tuple[tuple[str, str, Wrapper], ...] = (

@@ -60,11 +60,12 @@ def error_info(error: BaseException) -> ErrorInfo:
 class Generation:
     """One in-flight call: its record plus the monotonic clock it started on."""
 
-    __slots__ = ("_done", "_started", "record")
+    __slots__ = ("_done", "_started", "_stopped", "record")
 
     def __init__(self, record: Record) -> None:
         self.record = record
         self._started = _perf_counter()
+        self._stopped: float | None = None
         self._done = False
 
     @property
@@ -76,13 +77,19 @@ class Generation:
         if self.record.time_to_first_token_s is None:
             self.record.time_to_first_token_s = _perf_counter() - self._started
 
+    def stop_clock(self) -> None:
+        """End the call's duration now, for a record finished later (a raw response
+        whose body the caller parses when it wants)."""
+        if self._stopped is None:
+            self._stopped = _perf_counter()
+
     def finish(self, status: Status = "ok", error: BaseException | None = None) -> None:
         """Close the record and queue it; later calls are ignored."""
         if self._done:
             return
         self._done = True
         record = self.record
-        duration = _perf_counter() - self._started
+        duration = (self._stopped or _perf_counter()) - self._started
         record.duration_s = duration
         record.end_time = record.start_time + duration
         if error is not None:

@@ -13,6 +13,7 @@ next garbage collection.
 
 from __future__ import annotations
 
+import copy
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
@@ -94,9 +95,12 @@ def _iterate(recorder: StreamRecorder, iterator: Iterator[Any], owner: Any) -> I
     except BaseException as exc:
         recorder.finish("error", exc)
         raise
+    else:
+        # Before `owner` is released: dropping the last reference to the proxy runs
+        # its finalizer, which would otherwise record a finished stream as abandoned.
+        recorder.finish("ok")
     finally:
         del owner
-    recorder.finish("ok")
 
 
 async def _aiterate(
@@ -116,9 +120,21 @@ async def _aiterate(
     except BaseException as exc:
         recorder.finish("error", exc)
         raise
+    else:
+        # Before `owner` is released: dropping the last reference to the proxy runs
+        # its finalizer, which would otherwise record a finished stream as abandoned.
+        recorder.finish("ok")
     finally:
         del owner
-    recorder.finish("ok")
+
+
+def finish_if_abandoned(stream: Any) -> None:
+    """Finish `stream`'s record as incomplete if it is an llmtap proxy not yet finished.
+
+    For SDK helpers that close the underlying response directly, bypassing the proxy.
+    """
+    if isinstance(stream, (SyncStreamProxy, AsyncStreamProxy)):
+        _finish_abandoned(stream._self_recorder)
 
 
 def _finish_abandoned(recorder: StreamRecorder) -> None:
@@ -135,6 +151,14 @@ class SyncStreamProxy(_Proxy):
         super().__init__(wrapped)
         self._self_recorder = recorder
         weakref.finalize(self, _finish_abandoned, recorder)
+
+    def __repr__(self) -> str:
+        return repr(self.__wrapped__)
+
+    def __copy__(self) -> Any:
+        # A copy is the SDK's own (sharing its iterator, as without llmtap); chunks read
+        # through the copy bypass the record, which stays with this proxy.
+        return copy.copy(self.__wrapped__)
 
     def __iter__(self) -> Iterator[Any]:
         # A fresh generator per loop over the SDK's shared iterator: the SDK lets a
@@ -188,6 +212,12 @@ class AsyncStreamProxy(_Proxy):
         super().__init__(wrapped)
         self._self_recorder = recorder
         weakref.finalize(self, _finish_abandoned, recorder)
+
+    def __repr__(self) -> str:
+        return repr(self.__wrapped__)
+
+    def __copy__(self) -> Any:
+        return copy.copy(self.__wrapped__)
 
     def __aiter__(self) -> AsyncIterator[Any]:
         return _aiterate(self._self_recorder, self.__wrapped__.__aiter__(), self)
