@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import copy
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, SupportsIndex
 
 import wrapt
 
@@ -152,6 +152,10 @@ class SyncStreamProxy(_Proxy):
         self._self_recorder = recorder
         weakref.finalize(self, _finish_abandoned, recorder)
 
+    # wrapt's proxy class defines these for every wrapped type, which would make a
+    # stream look Sized, a Container, Reversible... to collections.abc checks.
+    __len__ = __contains__ = __reversed__ = __getitem__ = None  # type: ignore[assignment]
+
     def __repr__(self) -> str:
         return repr(self.__wrapped__)
 
@@ -159,6 +163,12 @@ class SyncStreamProxy(_Proxy):
         # A copy is the SDK's own (sharing its iterator, as without llmtap); chunks read
         # through the copy bypass the record, which stays with this proxy.
         return copy.copy(self.__wrapped__)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return copy.deepcopy(self.__wrapped__, memo)
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
+        return self.__wrapped__.__reduce_ex__(protocol)
 
     def __iter__(self) -> Iterator[Any]:
         # A fresh generator per loop over the SDK's shared iterator: the SDK lets a
@@ -213,11 +223,27 @@ class AsyncStreamProxy(_Proxy):
         self._self_recorder = recorder
         weakref.finalize(self, _finish_abandoned, recorder)
 
+    # As on the sync proxy; an async stream is not Iterable either.
+    __len__ = __contains__ = __reversed__ = __getitem__ = __iter__ = None  # type: ignore[assignment]
+
     def __repr__(self) -> str:
         return repr(self.__wrapped__)
 
     def __copy__(self) -> Any:
         return copy.copy(self.__wrapped__)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return copy.deepcopy(self.__wrapped__, memo)
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
+        return self.__wrapped__.__reduce_ex__(protocol)
+
+    @property
+    def aclose(self) -> Callable[[], Awaitable[Any]]:
+        """`aclose()` where the SDK stream has one (it closes through `close()` here, so
+        `contextlib.aclosing` finishes the record too); AttributeError where it has not."""
+        self.__wrapped__.aclose  # noqa: B018 - raises AttributeError exactly as the SDK would
+        return self.close
 
     def __aiter__(self) -> AsyncIterator[Any]:
         return _aiterate(self._self_recorder, self.__wrapped__.__aiter__(), self)
