@@ -193,7 +193,28 @@ def test_input_audio_becomes_an_audio_blob_part() -> None:
     part = {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}}
 
     assert chat_message({"role": "user", "content": [part]})["parts"] == [
-        {"type": "blob", "modality": "audio", "mime_type": "audio/wav", "content": "UklGRg=="}
+        {
+            "type": "blob",
+            "modality": "audio",
+            "mime_type": "audio/wav",
+            "content": None,
+            "size_bytes": 4,
+        }
+    ]
+
+
+def test_an_inline_data_image_is_recorded_by_size_not_bytes() -> None:
+    url = "data:image/png;base64," + "AAAA" * 1000 + "AA=="
+    message = {"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}
+
+    assert chat_message(message)["parts"] == [
+        {
+            "type": "blob",
+            "modality": "image",
+            "mime_type": "image/png",
+            "content": None,
+            "size_bytes": 3001,
+        }
     ]
 
 

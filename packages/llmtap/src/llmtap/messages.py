@@ -41,6 +41,35 @@ def text_message(role: str, content: str) -> Message:
     return {"role": role, "parts": [text_part(content)]}
 
 
+def base64_size(data: str) -> int:
+    """Bytes that base64 `data` decodes to, from its length (nothing is decoded)."""
+    return len(data) * 3 // 4 - data.count("=", max(len(data) - 2, 0))
+
+
+def blob_part(modality: str, mime_type: str | None, size_bytes: int | None) -> Part:
+    """Binary content (audio, images, files) by type and size, never by its bytes.
+
+    Megabytes of base64 per call would bloat the store and every export; the record
+    keeps what describes the payload, and `content` stays empty.
+    """
+    return {
+        "type": "blob",
+        "modality": modality,
+        "mime_type": mime_type,
+        "content": None,
+        "size_bytes": size_bytes,
+    }
+
+
+def uri_part(modality: str, uri: Any) -> Part:
+    """A link to media; an inline `data:` URI becomes a sized blob placeholder."""
+    if isinstance(uri, str) and uri.startswith("data:"):
+        header, _, data = uri.partition(",")
+        mime_type = header[5:].split(";")[0] or None
+        return blob_part(modality, mime_type, base64_size(data))
+    return {"type": "uri", "modality": modality, "uri": uri}
+
+
 def tool_call_part(call: Any) -> Part:
     function = field(call, "function")
     if function is None:  # legacy `function_call` objects carry name/arguments directly
@@ -71,18 +100,12 @@ def _content_parts(content: Any) -> list[Part]:
         elif kind == "refusal":
             parts.append({"type": "refusal", "content": field(item, "refusal")})
         elif kind == "image_url":
-            url = field(field(item, "image_url") or {}, "url")
-            parts.append({"type": "uri", "modality": "image", "uri": url})
+            parts.append(uri_part("image", field(field(item, "image_url") or {}, "url")))
         elif kind == "input_audio":
             audio = field(item, "input_audio") or {}
-            parts.append(
-                {
-                    "type": "blob",
-                    "modality": "audio",
-                    "mime_type": f"audio/{field(audio, 'format')}",
-                    "content": field(audio, "data"),
-                }
-            )
+            data = field(audio, "data")
+            size = base64_size(data) if isinstance(data, str) else None
+            parts.append(blob_part("audio", f"audio/{field(audio, 'format')}", size))
         elif kind == "file":
             file = field(item, "file") or {}
             parts.append(
