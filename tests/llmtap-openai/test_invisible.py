@@ -350,3 +350,16 @@ def test_instrument_all_finds_the_installed_openai_integration(memory: Any) -> N
         llmtap.uninstrument_openai()
 
     assert len(records_of(memory)) == 1
+
+
+def test_messages_given_as_a_generator_reach_the_sdk_and_the_record(
+    memory: Any, instrumented: None
+) -> None:
+    server = FakeOpenAI()
+    server.client().chat.completions.create(model="gpt-4o-mini", messages=(m for m in MESSAGES))
+
+    assert server.requests[0]["messages"] == MESSAGES
+    (record,) = records_of(memory)
+    assert record["input"] == [
+        {"role": "user", "parts": [{"type": "text", "content": "Is tracing on?"}]}
+    ]

@@ -50,7 +50,6 @@ class ChatRequest(Request):
             "parallel_tool_calls",
             "tool_choice",
             "modalities",
-            "prediction",
             "store",
             "user",
             "prompt_cache_key",
@@ -61,10 +60,8 @@ class ChatRequest(Request):
 
     def __init__(self, client: Any, kwargs: Mapping[str, Any]) -> None:
         super().__init__(client, kwargs)
-        messages: Any = kwargs.get("messages")
-        self.messages: list[Any] | None = list(messages) if given(messages) else None
-        tools: Any = kwargs.get("tools")
-        self.tools: list[Any] | None = list(tools) if given(tools) else None
+        self.messages = self.snapshot("messages")
+        self.tools = self.snapshot("tools")
 
     def apply(self, record: Record) -> None:
         super().apply(record)

@@ -31,6 +31,20 @@ class Request:
         self.client = client
         self.kwargs = kwargs
 
+    def snapshot(self, name: str) -> list[Any] | None:
+        """A copy of the list argument `name`, taken now because callers mutate it later.
+
+        A one-shot iterable (a generator) is materialised, and the SDK is then passed the
+        list instead, so both see every item.
+        """
+        value: Any = self.kwargs.get(name)
+        if not given(value):
+            return None
+        items = list(value)
+        if not isinstance(value, (list, tuple)):
+            self.kwargs = {**self.kwargs, name: items}
+        return items
+
     def apply(self, record: Record) -> None:
         settings = self.SETTINGS
         record.settings = {k: v for k, v in self.kwargs.items() if k in settings and given(v)}

@@ -61,7 +61,11 @@ class Call:
     )
 
     def __init__(
-        self, surface: Surface, instance: Any, kwargs: dict[str, Any], policy: StreamUsagePolicy
+        self,
+        surface: Surface,
+        instance: Any,
+        kwargs: Mapping[str, Any],
+        policy: StreamUsagePolicy,
     ) -> None:
         client = getattr(instance, "_client", None)
         stream = kwargs.get("stream") is True
@@ -69,7 +73,10 @@ class Call:
         self.surface = surface
         self.raw_mode = headers.get(RAW_HEADER) if isinstance(headers, Mapping) else None
         self.policy = policy
-        self.kwargs = kwargs
+        self.request = surface.request(client, kwargs)
+        # The request may have materialised a one-shot iterable the caller passed; the
+        # SDK is then given the same items as a list.
+        kwargs = self.kwargs = self.request.kwargs
         self.injected = False
         # Only streams need the host now (to decide on stream_options); for other calls
         # the worker reads it, keeping the caller's path short.
@@ -87,7 +94,6 @@ class Call:
             self.kwargs = {**kwargs, "stream_options": merged}
             self.injected = True
         model = kwargs.get("model")
-        self.request = surface.request(client, kwargs)
         self.generation = start_generation(
             operation=surface.operation,
             provider=provider_of(client),
@@ -166,7 +172,7 @@ def sync_wrapper(surface: Surface, policy: StreamUsagePolicy) -> Wrapper:
             except Exception as error:
                 if not call.retry_without_injection(error):
                     raise
-                result = wrapped(*args, **kwargs)
+                result = wrapped(*args, **call.request.kwargs)
         except BaseException as error:
             call.fail(error)
             raise
@@ -192,7 +198,7 @@ def async_wrapper(surface: Surface, policy: StreamUsagePolicy) -> Wrapper:
             except Exception as error:
                 if not call.retry_without_injection(error):
                     raise
-                result = await wrapped(*args, **kwargs)
+                result = await wrapped(*args, **call.request.kwargs)
         except BaseException as error:
             call.fail(error)
             raise

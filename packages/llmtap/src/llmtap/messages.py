@@ -112,16 +112,16 @@ def _content_parts(content: Any) -> list[Part]:
                 {"type": "file", "modality": "document", "file_id": field(file, "file_id")}
             )
         else:
-            parts.append({"type": kind or "unknown", "content": _plain(item)})
+            parts.append({"type": kind or "unknown", "content": plain(item)})
     return parts
 
 
-def _plain(obj: Any) -> Any:
-    """A JSON-ready copy of an SDK object (pydantic models have model_dump)."""
+def plain(obj: Any) -> Any:
+    """A JSON-ready copy of an SDK object (pydantic models have model_dump) or a mapping."""
     dump = getattr(obj, "model_dump", None)
     if callable(dump):
         return dump(mode="json", exclude_unset=True)
-    return obj
+    return dict(obj) if isinstance(obj, Mapping) else obj
 
 
 def chat_message(message: Any) -> Message:
@@ -179,7 +179,7 @@ def tool_definitions(tools: Iterable[Any] | None) -> list[dict[str, Any]] | None
     for tool in tools:
         function = field(tool, "function")
         if function is None:
-            result.append({"type": field(tool, "type"), "definition": _plain(tool)})
+            result.append({"type": field(tool, "type"), "definition": plain(tool)})
             continue
         result.append(
             {

@@ -1,5 +1,10 @@
-"""Usage in the OpenAI format (`prompt_tokens`, `*_details`), shared by every API that
-speaks it: OpenAI, Azure, OpenAI-compatible servers, Mistral and LiteLLM."""
+"""Usage in the two shapes most APIs share, normalised to `Usage`.
+
+`prompt_tokens`/`completion_tokens` (chat completions: OpenAI, Azure, compatible
+servers, Mistral, LiteLLM) and `input_tokens`/`output_tokens` (OpenAI Responses, images,
+transcriptions). In both, the input count already includes cached tokens and the output
+count includes reasoning tokens, so they map as they are.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from llmtap.messages import field
 from llmtap.record import Usage
 
 
-def _count(value: Any) -> int | None:
+def token_count(value: Any) -> int | None:
+    """A count as the provider sent it, or None: never a bool or a float passed as one."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
@@ -20,11 +26,26 @@ def from_openai_format(usage: Any) -> Usage:
     prompt_details = field(usage, "prompt_tokens_details")
     completion_details = field(usage, "completion_tokens_details")
     return Usage(
-        input_tokens=_count(field(usage, "prompt_tokens")),
-        output_tokens=_count(field(usage, "completion_tokens")),
-        cached_input_tokens=_count(field(prompt_details, "cached_tokens")),
-        cache_creation_input_tokens=_count(field(prompt_details, "cache_write_tokens")),
-        reasoning_tokens=_count(field(completion_details, "reasoning_tokens")),
+        input_tokens=token_count(field(usage, "prompt_tokens")),
+        output_tokens=token_count(field(usage, "completion_tokens")),
+        cached_input_tokens=token_count(field(prompt_details, "cached_tokens")),
+        cache_creation_input_tokens=token_count(field(prompt_details, "cache_write_tokens")),
+        reasoning_tokens=token_count(field(completion_details, "reasoning_tokens")),
+    )
+
+
+def from_input_output_format(usage: Any) -> Usage:
+    """`input_tokens`/`output_tokens` with `input_tokens_details`/`output_tokens_details`."""
+    if usage is None:
+        return Usage()
+    input_details = field(usage, "input_tokens_details")
+    output_details = field(usage, "output_tokens_details")
+    return Usage(
+        input_tokens=token_count(field(usage, "input_tokens")),
+        output_tokens=token_count(field(usage, "output_tokens")),
+        cached_input_tokens=token_count(field(input_details, "cached_tokens")),
+        cache_creation_input_tokens=token_count(field(input_details, "cache_write_tokens")),
+        reasoning_tokens=token_count(field(output_details, "reasoning_tokens")),
     )
 
 
