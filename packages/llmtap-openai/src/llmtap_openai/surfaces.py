@@ -9,7 +9,9 @@ themselves. A method missing from an older SDK line is skipped.
 
 from __future__ import annotations
 
+from llmtap_openai import audio, completions, embeddings, images
 from llmtap_openai.chat import ChatRequest, ChatStreamRecorder, resolve_completion
+from llmtap_openai.responses import TARGETS as RESPONSES_TARGETS
 from llmtap_openai.wrappers import Surface
 
 CHAT = Surface(
@@ -24,4 +26,9 @@ CHAT = Surface(
 TARGETS: tuple[tuple[str, str, str, Surface], ...] = (
     ("openai.resources.chat.completions", "Completions.create", "AsyncCompletions.create", CHAT),
     ("openai.resources.chat.completions", "Completions.parse", "AsyncCompletions.parse", CHAT),
+    *RESPONSES_TARGETS,
+    *completions.TARGETS,
+    *embeddings.TARGETS,
+    *images.TARGETS,
+    *audio.TARGETS,
 )
