@@ -16,6 +16,8 @@ import pytest
 
 from support.cassettes import PROJECT_CASSETTES, load_cassette, records_of, replay, request_body
 from support.fake_openai import http
+from support.sdk_calls import call as sdk_call
+from support.sdk_calls import served
 
 CASSETTES = PROJECT_CASSETTES / "openai"
 modes = pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
@@ -44,42 +46,9 @@ NO_USAGE = {
 }
 
 
-def _consume(result: Any) -> Any:
-    return list(result) if isinstance(result, openai.Stream) else result
-
-
-async def _aconsume(result: Any) -> Any:
-    if isinstance(result, openai.AsyncStream):
-        return [event async for event in result]
-    return result
-
-
-def _call(is_async: bool, make_call: Callable[[Any], Any], **client_options: Any) -> Any:
-    """One call through a fresh client, read to the end."""
-    options = {"api_key": "sk-test", "max_retries": 0, **client_options}
-    if not is_async:
-        return _consume(make_call(openai.OpenAI(**options)))
-
-    async def run() -> Any:
-        return await _aconsume(await make_call(openai.AsyncOpenAI(**options)))
-
-    return asyncio.run(run())
-
-
-def _served(respond: Callable[[Any], Any], is_async: bool) -> dict[str, Any]:
-    """Client options for an in-process server answering `respond(request)`."""
-    if not is_async:
-        return {"http_client": http.Client(transport=http.MockTransport(respond))}
-
-    async def arespond(request: Any) -> Any:
-        return respond(request)
-
-    return {"http_client": http.AsyncClient(transport=http.MockTransport(arespond))}
-
-
 def _replay(name: str, is_async: bool, make_call: Callable[[Any], Any]) -> Any:
     with replay(CASSETTES / f"{name}.yaml"):
-        return _call(is_async, make_call)
+        return sdk_call(is_async, make_call)
 
 
 def _upload(name: str) -> tuple[str, bytes, str]:
@@ -146,7 +115,7 @@ def test_speech_instructions_are_system_instructions(memory: Any, instrumented: 
     def respond(request: Any) -> Any:
         return http.Response(200, headers={"content-type": "audio/wav"}, content=WAV)
 
-    _call(
+    sdk_call(
         False,
         lambda c: c.audio.speech.create(
             model="gpt-4o-mini-tts",
@@ -156,7 +125,7 @@ def test_speech_instructions_are_system_instructions(memory: Any, instrumented: 
             response_format="wav",
             speed=1.25,
         ),
-        **_served(respond, False),
+        **served(respond, False),
     )
 
     (record,) = records_of(memory)
@@ -171,12 +140,12 @@ def test_speech_as_server_sent_events_has_no_audio_size(memory: Any, instrumente
     def respond(request: Any) -> Any:
         return http.Response(200, headers={"content-type": "text/event-stream"}, content=events)
 
-    response = _call(
+    response = sdk_call(
         False,
         lambda c: c.audio.speech.create(
             model="gpt-4o-mini-tts", voice="coral", input="Hi.", stream_format="sse"
         ),
-        **_served(respond, False),
+        **served(respond, False),
     )
 
     assert response.content == events
@@ -194,10 +163,10 @@ def test_failed_transcription_keeps_what_was_sent(memory: Any, instrumented: Non
         return http.Response(400, json={"error": error})
 
     with pytest.raises(openai.BadRequestError):
-        _call(
+        sdk_call(
             False,
             lambda c: c.audio.translations.create(model="whisper-1", file=_upload("a.wav")),
-            **_served(respond, False),
+            **served(respond, False),
         )
 
     (record,) = records_of(memory)
@@ -356,12 +325,12 @@ def test_plain_text_formats_are_recorded_as_text(
     def respond(request: Any) -> Any:
         return http.Response(200, headers={"content-type": "text/plain"}, content=b"Hi there.\n")
 
-    result = _call(
+    result = sdk_call(
         is_async,
         lambda c: c.audio.transcriptions.create(
             model="whisper-1", file=_upload("hi.wav"), response_format="text"
         ),
-        **_served(respond, is_async),
+        **served(respond, is_async),
     )
 
     assert result == "Hi there.\n"
@@ -376,12 +345,12 @@ def test_verbose_json_duration_is_the_audio_seconds(memory: Any, instrumented: N
         body = {"task": "transcribe", "language": "english", "duration": 3.5, "text": "Hi."}
         return http.Response(200, json=body)
 
-    _call(
+    sdk_call(
         False,
         lambda c: c.audio.transcriptions.create(
             model="whisper-1", file=_upload("hi.wav"), response_format="verbose_json"
         ),
-        **_served(respond, False),
+        **served(respond, False),
     )
 
     (record,) = records_of(memory)
@@ -401,10 +370,10 @@ def test_uploads_are_sized_whatever_their_kind(
 
     with path.open("rb") as opened:
         file: Any = {"path": path, "open_file": opened, "bytes_io": io.BytesIO(MP3)}[source]
-        _call(
+        sdk_call(
             False,
             lambda c: c.audio.transcriptions.create(model="whisper-1", file=file),
-            **_served(respond, False),
+            **served(respond, False),
         )
 
     (record,) = records_of(memory)
@@ -431,12 +400,12 @@ def test_transcription_stream_keeps_text_and_final_usage(
             {"type": "transcript.text.done", "text": "Hello from llmtap.", "usage": TOKENS_USAGE},
         )
 
-    events = _call(
+    events = sdk_call(
         is_async,
         lambda c: c.audio.transcriptions.create(
             model="gpt-4o-mini-transcribe", file=_upload("hello.wav"), stream=True
         ),
-        **_served(respond, is_async),
+        **served(respond, is_async),
     )
 
     assert [e.type for e in events] == ["transcript.text.delta"] * 3 + ["transcript.text.done"]
@@ -460,12 +429,12 @@ def test_transcription_stream_cut_before_done_is_incomplete(
             {"type": "transcript.text.delta", "delta": "lo"},
         )
 
-    _call(
+    sdk_call(
         False,
         lambda c: c.audio.transcriptions.create(
             model="gpt-4o-mini-transcribe", file=_upload("hello.wav"), stream=True
         ),
-        **_served(respond, False),
+        **served(respond, False),
     )
 
     (record,) = records_of(memory)

@@ -7,7 +7,6 @@ import asyncio
 import base64
 import io
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,8 @@ import pytest
 
 from support.cassettes import PROJECT_CASSETTES, load_cassette, records_of, replay, request_body
 from support.fake_openai import http
+from support.sdk_calls import call as sdk_call
+from support.sdk_calls import served
 
 CASSETTES = PROJECT_CASSETTES / "openai"
 modes = pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
@@ -35,39 +36,6 @@ NO_USAGE = {
 }
 
 
-def _consume(result: Any) -> Any:
-    return list(result) if isinstance(result, openai.Stream) else result
-
-
-async def _aconsume(result: Any) -> Any:
-    if isinstance(result, openai.AsyncStream):
-        return [event async for event in result]
-    return result
-
-
-def _call(is_async: bool, make_call: Callable[[Any], Any], **client_options: Any) -> Any:
-    """One call through a fresh client, read to the end."""
-    options = {"api_key": "sk-test", "max_retries": 0, **client_options}
-    if not is_async:
-        return _consume(make_call(openai.OpenAI(**options)))
-
-    async def run() -> Any:
-        return await _aconsume(await make_call(openai.AsyncOpenAI(**options)))
-
-    return asyncio.run(run())
-
-
-def _served(respond: Callable[[Any], Any], is_async: bool) -> dict[str, Any]:
-    """Client options for an in-process server answering `respond(request)`."""
-    if not is_async:
-        return {"http_client": http.Client(transport=http.MockTransport(respond))}
-
-    async def arespond(request: Any) -> Any:
-        return respond(request)
-
-    return {"http_client": http.AsyncClient(transport=http.MockTransport(arespond))}
-
-
 def _replay_json(name: str, is_async: bool, method: str, **call: Any) -> Any:
     """Replay a project cassette through `client.images.<method>`."""
     path = CASSETTES / f"{name}.yaml"
@@ -75,7 +43,7 @@ def _replay_json(name: str, is_async: bool, method: str, **call: Any) -> Any:
     if not call:
         call = request_body(cassette["interactions"][0])
     with replay(path):
-        return _call(is_async, lambda client: getattr(client.images, method)(**call))
+        return sdk_call(is_async, lambda client: getattr(client.images, method)(**call))
 
 
 def _events(*events: dict[str, Any]) -> Any:
@@ -254,12 +222,12 @@ def test_variation_has_the_image_as_its_only_input(
     def respond(request: Any) -> Any:
         return http.Response(200, json={"created": 1763780000, "data": [{"b64_json": BIG_B64}]})
 
-    _call(
+    sdk_call(
         is_async,
         lambda client: client.images.create_variation(
             image=("cat.png", PNG), model="dall-e-2", response_format="b64_json", n=1
         ),
-        **_served(respond, is_async),
+        **served(respond, is_async),
     )
 
     (record,) = records_of(memory)
@@ -301,10 +269,10 @@ def test_stream_counts_partial_images_and_keeps_final_usage(
     arguments: dict[str, Any] = {"model": "gpt-image-1", "prompt": "A fox", "partial_images": 2}
     if method == "edit":
         arguments["image"] = ("fox.png", PNG, "image/png")
-    events = _call(
+    events = sdk_call(
         is_async,
         lambda client: getattr(client.images, method)(stream=True, **arguments),
-        **_served(respond, is_async),
+        **served(respond, is_async),
     )
 
     assert [e.type for e in events] == [
@@ -341,10 +309,10 @@ def test_stream_ending_before_the_final_image_is_incomplete(
     def respond(request: Any) -> Any:
         return _events(_event("image_generation.partial_image", BIG_B64, partial_image_index=0))
 
-    _call(
+    sdk_call(
         False,
         lambda client: client.images.generate(model="gpt-image-1", prompt="A fox", stream=True),
-        **_served(respond, False),
+        **served(respond, False),
     )
 
     (record,) = records_of(memory)
@@ -375,10 +343,10 @@ def test_svg_authoring_usage_is_kept_beside_the_image_usage(
         }
         return http.Response(200, json=body)
 
-    _call(
+    sdk_call(
         False,
         lambda client: client.images.generate(model="gpt-image-1", prompt="An icon"),
-        **_served(respond, False),
+        **served(respond, False),
     )
 
     (record,) = records_of(memory)
