@@ -151,6 +151,166 @@ def stream_body(content_chunks: int) -> bytes:
     return b"".join(events)
 
 
+# The same conversation through the Responses API: the system prompt as `instructions`,
+# the turns as input items.
+RESPONSES_REQUEST: dict[str, Any] = {
+    "model": MODEL,
+    "instructions": MESSAGES[0]["content"],
+    "input": MESSAGES[1:],
+    "temperature": 0.2,
+    "max_output_tokens": 512,
+}
+RESPONSE_ID = "resp_0a5e72c4d8eb43c50069cbcbf7fa78819b82d7e42163ef3bd0"
+ITEM_ID = "msg_0a5e72c4d8eb43c50069cbcbf837b4819bbcf7a94eaadabb54"
+RESPONSES_USAGE = {
+    "input_tokens": 412,
+    "input_tokens_details": {"cached_tokens": 256},
+    "output_tokens": 128,
+    "output_tokens_details": {"reasoning_tokens": 0},
+    "total_tokens": 540,
+}
+# Events of a Responses stream around its text deltas: created, in_progress,
+# output_item.added and content_part.added before; output_text.done,
+# content_part.done, output_item.done and completed after.
+RESPONSES_EXTRA_EVENTS = 8
+
+
+def response_json(text: str | None) -> dict[str, Any]:
+    """A Response as api.openai.com sends it (as in the recorded cassettes); `text=None`
+    is the in-progress snapshot that `response.created` and `response.in_progress` carry."""
+    done = text is not None
+    return {
+        "id": RESPONSE_ID,
+        "object": "response",
+        "created_at": 1774963703,
+        "status": "completed" if done else "in_progress",
+        "background": False,
+        "completed_at": 1774963705 if done else None,
+        "error": None,
+        "frequency_penalty": 0.0,
+        "incomplete_details": None,
+        "instructions": RESPONSES_REQUEST["instructions"],
+        "max_output_tokens": 512,
+        "max_tool_calls": None,
+        "model": RESPONSE_MODEL,
+        "output": [output_message(text, "completed")] if done else [],
+        "parallel_tool_calls": True,
+        "presence_penalty": 0.0,
+        "previous_response_id": None,
+        "prompt_cache_key": None,
+        "prompt_cache_retention": None,
+        "reasoning": {"effort": None, "summary": None},
+        "safety_identifier": None,
+        "service_tier": "default" if done else "auto",
+        "store": True,
+        "temperature": 0.2,
+        "text": {"format": {"type": "text"}, "verbosity": "medium"},
+        "tool_choice": "auto",
+        "tools": [],
+        "top_logprobs": 0,
+        "top_p": 1.0,
+        "truncation": "disabled",
+        "usage": RESPONSES_USAGE if done else None,
+        "user": None,
+        "metadata": {},
+    }
+
+
+def output_message(text: str | None, status: str) -> dict[str, Any]:
+    content = [] if text is None else [output_text_part(text)]
+    return {
+        "id": ITEM_ID,
+        "type": "message",
+        "status": status,
+        "content": content,
+        "role": "assistant",
+    }
+
+
+def output_text_part(text: str) -> dict[str, Any]:
+    return {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
+
+
+def responses_body() -> bytes:
+    return json.dumps(response_json(ANSWER)).encode()
+
+
+def responses_stream_body(deltas: int) -> bytes:
+    """A Responses SSE stream: `deltas` output_text.delta events and the events around
+    them, each as `event: <type>` and `data: {...}` lines, as api.openai.com sends it."""
+    words = ANSWER.split(" ")
+    pieces = [(" " if i else "") + words[i % len(words)] for i in range(deltas)]
+    text = "".join(pieces)
+    events: list[dict[str, Any]] = [
+        {"type": "response.created", "response": response_json(None)},
+        {"type": "response.in_progress", "response": response_json(None)},
+        {
+            "type": "response.output_item.added",
+            "item": output_message(None, "in_progress"),
+            "output_index": 0,
+        },
+        {
+            "type": "response.content_part.added",
+            "content_index": 0,
+            "item_id": ITEM_ID,
+            "output_index": 0,
+            "part": output_text_part(""),
+        },
+    ]
+    for piece in pieces:
+        events.append(
+            {
+                "type": "response.output_text.delta",
+                "content_index": 0,
+                "delta": piece,
+                "item_id": ITEM_ID,
+                "logprobs": [],
+                # The server pads each delta's event to hide its length.
+                "obfuscation": "ecfPPAhPeN4ZJTprQvGP7wW"[: max(2, 16 - len(piece))],
+                "output_index": 0,
+            }
+        )
+    events += [
+        {
+            "type": "response.output_text.done",
+            "content_index": 0,
+            "item_id": ITEM_ID,
+            "logprobs": [],
+            "output_index": 0,
+            "text": text,
+        },
+        {
+            "type": "response.content_part.done",
+            "content_index": 0,
+            "item_id": ITEM_ID,
+            "output_index": 0,
+            "part": output_text_part(text),
+        },
+        {
+            "type": "response.output_item.done",
+            "item": output_message(text, "completed"),
+            "output_index": 0,
+        },
+        {"type": "response.completed", "response": response_json(text)},
+    ]
+    out = []
+    for sequence_number, event in enumerate(events):
+        event["sequence_number"] = sequence_number
+        data = json.dumps(event, separators=(",", ":"))
+        out.append(f"event: {event['type']}\ndata: {data}\n\n".encode())
+    return b"".join(out)
+
+
+def sse_data(body: bytes) -> list[dict[str, Any]]:
+    """The JSON `data:` payloads of an SSE body, in order ([DONE] left out)."""
+    return [
+        json.loads(line[len("data: ") :])
+        for event in body.decode().split("\n\n")
+        for line in event.split("\n")
+        if line.startswith("data: {")
+    ]
+
+
 def mock_transport(body: bytes, content_type: str) -> Any:
     headers = {
         "content-type": content_type,
@@ -226,40 +386,62 @@ def parse(model: Any, data: dict[str, Any]) -> Any:
 
 
 class CannedCreate:
-    """Puts canned-result functions in place of `[Async]Completions.create`.
+    """Puts canned-result functions in place of `[Async]Completions.create` and
+    `[Async]Responses.create`.
 
     Installed before `instrument_openai()`, so llmtap wraps them exactly as it wraps the
     SDK's own methods (and `uninstrument_openai()` puts them back); `restore()` then puts
     the SDK's methods back. Baseline calls cost a function call, so the difference is
     llmtap's own caller-path cost, free of the SDK's HTTP, parsing and noise.
+
+    Chat objects are validated models; Responses objects are built with the SDK's own
+    `construct_type` from the same JSON the mock transport serves, so both are the
+    objects the SDK would return or yield.
     """
 
     def __init__(self) -> None:
+        from openai._models import construct_type
+        from openai.resources import responses
         from openai.resources.chat import completions
         from openai.types.chat import ChatCompletion, ChatCompletionChunk
+        from openai.types.responses import Response, ResponseStreamEvent
 
         llmtap.uninstrument_openai()
-        self.classes = (completions.Completions, completions.AsyncCompletions)
+        self.classes = (
+            completions.Completions,
+            completions.AsyncCompletions,
+            responses.Responses,
+            responses.AsyncResponses,
+        )
         self.originals = [cls.__dict__["create"] for cls in self.classes]
-        response = parse(ChatCompletion, json.loads(completion_body()))
-        self.chunks: dict[int, list[Any]] = {}
-        for n in {n for _, _, n in CASES if n}:
-            self.chunks[n] = [
-                parse(ChatCompletionChunk, json.loads(line[len("data: ") :]))
-                for line in stream_body(n).decode().split("\n\n")
-                if line.startswith("data: {")
-            ]
-        chunks = self.chunks
+        chat_response = parse(ChatCompletion, json.loads(completion_body()))
+        responses_response = construct_type(type_=Response, value=json.loads(responses_body()))
+        chat_chunks: dict[int, list[Any]] = {}
+        events: dict[int, list[Any]] = {}
+        for api, _, _, n in CASES:
+            if n and api == "chat":
+                chat_chunks[n] = [parse(ChatCompletionChunk, d) for d in sse_data(stream_body(n))]
+            elif n:
+                events[n] = [
+                    construct_type(type_=ResponseStreamEvent, value=d)
+                    for d in sse_data(responses_stream_body(n))
+                ]
 
-        def create(resource: Any, **kwargs: Any) -> Any:
-            n = kwargs.get("content_chunks_for_bench")
-            return response if n is None else FakeStream(chunks[n])
+        def canned(response: Any, chunks: dict[int, list[Any]]) -> tuple[Any, Any]:
+            def create(resource: Any, **kwargs: Any) -> Any:
+                n = kwargs.get("content_chunks_for_bench")
+                return response if n is None else FakeStream(chunks[n])
 
-        async def acreate(resource: Any, **kwargs: Any) -> Any:
-            n = kwargs.get("content_chunks_for_bench")
-            return response if n is None else AsyncFakeStream(chunks[n])
+            async def acreate(resource: Any, **kwargs: Any) -> Any:
+                n = kwargs.get("content_chunks_for_bench")
+                return response if n is None else AsyncFakeStream(chunks[n])
 
-        self.replacements = (create, acreate)
+            return create, acreate
+
+        self.replacements = (
+            *canned(chat_response, chat_chunks),
+            *canned(responses_response, events),
+        )
 
     def install(self) -> None:
         llmtap.uninstrument_openai()
@@ -273,30 +455,41 @@ class CannedCreate:
 
 
 class Case:
-    def __init__(self, name: str, is_async: bool, content_chunks: int, canned: bool) -> None:
-        self.name = name
+    def __init__(
+        self, api: str, name: str, is_async: bool, content_chunks: int, canned: bool
+    ) -> None:
+        self.api = api
+        self.name = f"{api} {name}"
         self.is_async = is_async
         self.content_chunks = content_chunks
         self.stream = content_chunks > 0
-        # Chunks the caller iterates: content chunks, the finish chunk, the usage chunk.
-        self.chunks = content_chunks + 2 if self.stream else 0
+        chat = api == "chat"
+        # What the caller iterates. Chat: content chunks, the finish chunk, the usage
+        # chunk. Responses: the text deltas and the events around them.
+        extra = 2 if chat else RESPONSES_EXTRA_EVENTS
+        self.chunks = content_chunks + extra if self.stream else 0
         if self.stream:
-            body = stream_body(content_chunks)
+            body = stream_body(content_chunks) if chat else responses_stream_body(content_chunks)
             client = make_client(body, "text/event-stream; charset=utf-8", is_async)
         else:
-            body = completion_body()
+            body = completion_body() if chat else responses_body()
             client = make_client(body, "application/json", is_async)
         self.client = client
-        # Both sides ask for usage themselves: llmtap then injects nothing and hides
-        # nothing, so the two sides send the same request and see the same chunks.
-        self.kwargs = dict(REQUEST)
+        self.resource = client.chat.completions if chat else client.responses
+        self.kwargs = dict(REQUEST if chat else RESPONSES_REQUEST)
         if self.stream:
-            self.kwargs.update(stream=True, stream_options={"include_usage": True})
+            self.kwargs["stream"] = True
+        if self.stream and chat:
+            # Both sides ask for usage themselves: llmtap then injects nothing and hides
+            # nothing, so the two sides send the same request and see the same chunks.
+            # (Responses streams always carry usage.)
+            self.kwargs["stream_options"] = {"include_usage": True}
         if canned and self.stream:
             self.kwargs["content_chunks_for_bench"] = content_chunks
 
     def sync_call(self) -> int:
-        result = self.client.chat.completions.create(**self.kwargs)
+        # `create` is looked up on every call: instrumenting patches the class.
+        result = self.resource.create(**self.kwargs)
         if not self.stream:
             return 0
         n = 0
@@ -305,7 +498,7 @@ class Case:
         return n
 
     async def async_call(self) -> int:
-        result = await self.client.chat.completions.create(**self.kwargs)
+        result = await self.resource.create(**self.kwargs)
         if not self.stream:
             return 0
         n = 0
@@ -314,12 +507,18 @@ class Case:
         return n
 
 
+# (api, case, async, content chunks or text deltas per stream; 0 = not a stream)
 CASES = [
-    ("sync non-stream", False, 0),
-    ("async non-stream", True, 0),
-    ("sync stream 200", False, 200),
-    ("async stream 200", True, 200),
-    ("sync stream 10", False, 10),
+    ("chat", "sync non-stream", False, 0),
+    ("chat", "async non-stream", True, 0),
+    ("chat", "sync stream 200", False, 200),
+    ("chat", "async stream 200", True, 200),
+    ("chat", "sync stream 10", False, 10),
+    ("responses", "sync non-stream", False, 0),
+    ("responses", "async non-stream", True, 0),
+    ("responses", "sync stream 200", False, 200),
+    ("responses", "async stream 200", True, 200),
+    ("responses", "sync stream 10", False, 10),
 ]
 
 
@@ -469,6 +668,7 @@ def measure_case(
     paired = sorted((i - b) / 1e3 for i, b in zip(inst, base, strict=True))
     return {
         "case": case.name,
+        "api": case.api,
         "async": case.is_async,
         "stream": case.stream,
         "content_chunks": case.content_chunks,
@@ -506,11 +706,13 @@ def add_per_chunk(results: list[dict[str, Any]]) -> None:
         if not r["stream"]:
             continue
         chunks = r["chunks_per_call"]
-        call = by_name["async non-stream" if r["async"] else "sync non-stream"]
+        call = by_name[f"{r['api']} {'async' if r['async'] else 'sync'} non-stream"]
         r["per_chunk_all_in_us"] = r["overhead_us"] / chunks
         r["per_chunk_net_us"] = (r["overhead_us"] - call["overhead_us"]) / chunks
-    long, short = by_name.get("sync stream 200"), by_name.get("sync stream 10")
-    if long and short:
+    for api in dict.fromkeys(r["api"] for r in results):
+        long, short = by_name.get(f"{api} sync stream 200"), by_name.get(f"{api} sync stream 10")
+        if not (long and short):
+            continue
         slope = (long["overhead_us"] - short["overhead_us"]) / (
             long["chunks_per_call"] - short["chunks_per_call"]
         )
@@ -526,10 +728,14 @@ def verdict(value: float, target: float) -> str:
     return "PASS" if value <= target else "FAIL"
 
 
+def unit(api: str) -> str:
+    return "chunk" if api == "chat" else "event"
+
+
 def print_table(title: str, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     print(f"\n{title}")
     header = (
-        f"{'case':<17} {'calls':>5} {'base µs':>8} {'instr µs':>8} {'ovh µs':>7} "
+        f"{'case':<26} {'calls':>5} {'base µs':>8} {'instr µs':>8} {'ovh µs':>7} "
         f"{'mean ovh':>8} {'ratio':>6} {'gc base/instr µs':>16} {'chunk all-in':>12} "
         f"{'chunk net':>9} {'worker µs':>9}"
     )
@@ -540,41 +746,54 @@ def print_table(title: str, results: list[dict[str, Any]]) -> list[dict[str, Any
         net = f"{r['per_chunk_net_us']:.3f}" if r["stream"] else "-"
         gc_cols = f"{r['gc_baseline_us']:.1f} / {r['gc_instrumented_us']:.1f}"
         print(
-            f"{r['case']:<17} {r['calls_per_block']:>5} {r['baseline_us']:>8.1f} "
+            f"{r['case']:<26} {r['calls_per_block']:>5} {r['baseline_us']:>8.1f} "
             f"{r['instrumented_us']:>8.1f} {r['overhead_us']:>7.1f} "
             f"{r['overhead_mean_us']:>8.1f} {r['ratio']:>6.3f} {gc_cols:>16} {all_in:>12} "
             f"{net:>9} {r['worker_us_per_record']:>9.1f}"
         )
     checks = []
-    for r in results:
-        if not r["stream"]:
-            checks.append((f"{r['case']}: overhead per call", r["overhead_us"], TARGET_CALL_US))
-    for r in results:
-        if r["stream"] and r["content_chunks"] >= 100:
-            checks.append((f"{r['case']}: per chunk, net", r["per_chunk_net_us"], TARGET_CHUNK_US))
+    apis = list(dict.fromkeys(r["api"] for r in results))
+    for api in apis:
+        mine = [r for r in results if r["api"] == api]
+        per = unit(api)
+        for r in mine:
+            if not r["stream"]:
+                checks.append((f"{r['case']}: overhead per call", r["overhead_us"], TARGET_CALL_US))
+        for r in mine:
+            if r["stream"] and r["content_chunks"] >= 100:
+                checks.append(
+                    (f"{r['case']}: per {per}, net", r["per_chunk_net_us"], TARGET_CHUNK_US)
+                )
+                checks.append(
+                    (f"{r['case']}: per {per}, all-in", r["per_chunk_all_in_us"], TARGET_CHUNK_US)
+                )
+        long = next((r for r in mine if "per_chunk_slope_us" in r), None)
+        if long is not None:
+            slope, fixed = long["per_chunk_slope_us"], long["per_stream_fixed_us"]
             checks.append(
-                (f"{r['case']}: per chunk, all-in", r["per_chunk_all_in_us"], TARGET_CHUNK_US)
+                (f"{api} sync stream: per {per}, slope 200 vs 10", slope, TARGET_CHUNK_US)
             )
-    slope = next((r["per_chunk_slope_us"] for r in results if "per_chunk_slope_us" in r), None)
-    if slope is not None:
-        checks.append(("sync stream: per chunk, slope 200 vs 10", slope, TARGET_CHUNK_US))
-        fixed = next(r["per_stream_fixed_us"] for r in results if "per_stream_fixed_us" in r)
-        checks.append(("sync stream: per-stream fixed cost", fixed, TARGET_CALL_US))
+            checks.append((f"{api} sync stream: per-stream fixed cost", fixed, TARGET_CALL_US))
     verdicts = []
     for label, value, target in checks:
         v = verdict(value, target)
-        print(f"  {v}  {label:<40} {value:8.3f} µs (target ≤ {target} µs)")
+        print(f"  {v}  {label:<50} {value:8.3f} µs (target ≤ {target} µs)")
         verdicts.append({"check": label, "value": value, "target": target, "verdict": v})
-    noise = ", ".join(
-        f"{r['case']} ±{(r['overhead_paired_iqr_us'][1] - r['overhead_paired_iqr_us'][0]) / 2:.1f}"
-        for r in results
-    )
-    print(f"  noise (half the IQR of per-round instr - base, µs per call): {noise}")
+    print("  noise (half the IQR of per-round instr - base, µs per call):")
+    for api in apis:
+        noise = ", ".join(
+            f"{r['case'][len(api) + 1 :]} "
+            f"±{(r['overhead_paired_iqr_us'][1] - r['overhead_paired_iqr_us'][0]) / 2:.1f}"
+            for r in results
+            if r["api"] == api
+        )
+        print(f"    {api}: {noise}")
     for r in results:
         if r["stream"] and r["gc_overhead_us"] > 1:
             print(
                 f"  note {r['case']}: garbage collection adds {r['gc_overhead_us']:.1f} µs per "
-                f"call = {r['gc_overhead_us'] / r['chunks_per_call']:.2f} µs per chunk (mean)"
+                f"call = {r['gc_overhead_us'] / r['chunks_per_call']:.2f} µs per "
+                f"{unit(r['api'])} (mean)"
             )
     for r in results:
         if r["records_exported"] != r["records_expected"] or r["dropped"]:
@@ -625,7 +844,7 @@ def run_section(
     # path alone. Its cost is reported separately (worker µs/record). batch_size is
     # raised too, or a block of more than 512 calls would wake the worker mid-block.
     llmtap.configure(exporters=[exporter], flush_interval_s=3600.0, batch_size=1_000_000)
-    cases = [Case(name, is_async, chunks, canned) for name, is_async, chunks in CASES]
+    cases = [Case(*case, canned) for case in CASES]
     canned_create = CannedCreate() if canned else None
     if canned_create:
         canned_create.install()
@@ -671,8 +890,11 @@ def main() -> None:
         f"Interleaved rounds (uninstrumented block, instrumented block, order alternating); "
         f"gc {'disabled' if args.no_gc else 'enabled'} "
         "in timed blocks;\nfigures are medians over rounds of each block's mean per call. "
-        "Streams ask for stream_options.include_usage\non both sides, so llmtap injects "
-        "nothing and hides nothing; chunks per call = content chunks + finish + usage."
+        "Chat streams ask for stream_options.include_usage\non both sides, so llmtap "
+        "injects nothing and hides nothing; chunks per call = content chunks + finish + "
+        "usage.\nResponses streams: events per call = text deltas + 8 (created, in_progress, "
+        "output_item.added,\ncontent_part.added; output_text.done, content_part.done, "
+        "output_item.done, completed)."
     )
 
     started = time.perf_counter()
@@ -719,9 +941,10 @@ def main() -> None:
     print(
         "\nColumns: base/instr = median µs per call; ovh = instr - base; mean ovh = the same "
         "from means (keeps rare full gc);\ngc = mean µs per call inside gc collections "
-        "(gc.callbacks); chunk all-in = ovh / chunks per call; chunk net = "
-        "(ovh - same-kind non-stream ovh) / chunks; slope = (ovh 200 - ovh 10) / 190,\n"
-        "intercept = ovh 10 - 12 * slope (per-stream cost before any chunk); "
+        "(gc.callbacks); chunk all-in = ovh / chunks (or events) per call; chunk net = "
+        "(ovh - same-API, same-kind non-stream ovh) / chunks;\nslope = (ovh 200 - ovh 10) "
+        "/ 190, intercept = ovh 10 - slope * chunks of the 10 stream (12 chat, 18 Responses): "
+        "the per-stream cost before any chunk;\n"
         "worker = off-path µs per record spent in llmtap.flush() (resolve + export), not on "
         "the caller's path."
     )

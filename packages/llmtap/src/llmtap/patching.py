@@ -1,8 +1,8 @@
 """Installing and removing wrappers on SDK classes, idempotently and exactly.
 
-Wrappers go on the resource classes, so every client (OpenAI, AsyncOpenAI, AzureOpenAI,
-clients created before instrumenting) is covered. `restore()` puts back the very
-function object that was there, so an uninstrumented SDK is the SDK.
+Integrations wrap methods on an SDK's classes, so every client instance is covered,
+including clients created before instrumenting. `restore()` puts back the very function
+object that was there, so an uninstrumented SDK is the SDK.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Patcher:
             owner = getattr(importlib.import_module(module), class_name)
             original = owner.__dict__[attr]
         except (ImportError, AttributeError, KeyError):
-            logger.info("llmtap: %s.%s not in this openai version; not recorded", module, qualname)
+            logger.info("llmtap: %s.%s not in this SDK version; not recorded", module, qualname)
             return False
         key = (owner, attr)
         if key in self._originals:
