@@ -29,11 +29,15 @@ __all__ = [
     "context",
     "flush",
     "instrument",
+    "instrument_anthropic",
+    "instrument_mistralai",
     "instrument_openai",
     "log_generation",
     "span",
     "stats",
     "step",
+    "uninstrument_anthropic",
+    "uninstrument_mistralai",
     "uninstrument_openai",
 ]
 
@@ -61,3 +65,23 @@ def instrument_openai(**options: Any) -> None:
 def uninstrument_openai() -> None:
     """Restore the OpenAI SDK exactly as it was."""
     _uninstrument("openai")
+
+
+def instrument_anthropic(**options: Any) -> None:
+    """Record every Anthropic SDK call (Anthropic, AsyncAnthropic, Bedrock and Vertex clients)."""
+    instrument_integration("anthropic", **options)
+
+
+def uninstrument_anthropic() -> None:
+    """Restore the Anthropic SDK exactly as it was."""
+    _uninstrument("anthropic")
+
+
+def instrument_mistralai(**options: Any) -> None:
+    """Record every Mistral SDK call (chat, FIM, agents, embeddings; sync and async)."""
+    instrument_integration("mistralai", **options)
+
+
+def uninstrument_mistralai() -> None:
+    """Restore the Mistral SDK exactly as it was."""
+    _uninstrument("mistralai")

@@ -19,6 +19,8 @@ ENTRY_POINT_GROUP = "llmtap.integrations"
 # name -> (module, pip extra)
 KNOWN: dict[str, tuple[str, str]] = {
     "openai": ("llmtap_openai", "openai"),
+    "anthropic": ("llmtap_anthropic", "anthropic"),
+    "mistralai": ("llmtap_mistralai", "mistralai"),
 }
 
 

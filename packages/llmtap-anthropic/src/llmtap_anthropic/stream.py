@@ -1,0 +1,215 @@
+"""Message streams: read event by event on the caller's path, reassembled on the worker.
+
+The common event, a `content_block_delta` for the block being streamed, leaves only its
+string (text, thinking or a tool call's partial JSON): keeping thousands of live event
+objects per stream costs more in garbage collection than reading one attribute. The
+few other events (message_start, block starts and stops, message_delta, message_stop,
+signature and citation deltas) are kept whole; they carry ids, usage and stop reason.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from llmtap.generation import Generation
+from llmtap.messages import Part, field, parse_arguments, text_part
+from llmtap.record import Record, Status
+from llmtap.streams import StreamRecorder
+from llmtap_anthropic.content import TOOL_CALLS, block_parts, reasoning_part, tool_call_part
+from llmtap_anthropic.request import MessagesRequest
+from llmtap_anthropic.response import apply_output
+from llmtap_anthropic.usage import merge_usage
+
+# Block type -> (the delta type that streams it, the delta's field holding the piece).
+_STREAMED = {
+    "text": ("text_delta", "text"),
+    "thinking": ("thinking_delta", "thinking"),
+    **{kind: ("input_json_delta", "partial_json") for kind in TOOL_CALLS},
+}
+_PIECE_DELTAS = frozenset(delta_type for delta_type, _ in _STREAMED.values())
+
+# The classes of streamed deltas, learned from the events themselves (first-party and
+# beta events are distinct classes of one shape). Recognising the common event by its
+# class is cheaper than reading its `type`: every pydantic attribute read costs ~70 ns.
+_DELTA_EVENT_CLASSES: set[type] = set()
+_DELTA_TYPES: dict[type, str] = {}
+"""Delta class -> its `type`; "" for a class seen with several types (never fast)."""
+
+
+def _learn(event: Any, delta: Any, delta_type: str) -> None:
+    _DELTA_EVENT_CLASSES.add(type(event))
+    known = _DELTA_TYPES.setdefault(type(delta), delta_type)
+    if known != delta_type:
+        _DELTA_TYPES[type(delta)] = ""
+
+
+class MessageStreamRecorder(StreamRecorder):
+    """Keeps each streamed block's pieces as strings, and the rare events whole."""
+
+    __slots__ = (
+        "current",
+        "current_index",
+        "delta_field",
+        "delta_type",
+        "kept",
+        "pieces",
+        "request",
+        "started",
+    )
+
+    def __init__(self, generation: Generation, request: MessagesRequest) -> None:
+        super().__init__(generation)
+        self.request = request
+        self.kept: list[Any] = []
+        self.pieces: dict[int, list[str]] = {}
+        self.current: list[str] = []
+        self.current_index = -1  # the block whose deltas take the fast path
+        self.delta_type = self.delta_field = ""
+        self.started = False
+
+    def observe(self, event: Any) -> bool:
+        try:
+            if type(event) in _DELTA_EVENT_CLASSES and event.index == self.current_index:
+                delta = event.delta
+                if _DELTA_TYPES.get(type(delta)) == self.delta_type:
+                    self.current.append(getattr(delta, self.delta_field))
+                    if not self.started:
+                        self.started = True
+                        self.generation.mark_first_token()
+                    return True
+        except AttributeError:
+            pass  # an event built without a field: read it the slow way
+        self._read(event)
+        return True
+
+    def _read(self, event: Any) -> None:
+        """Every event the fast path did not take; also learns the delta classes."""
+        kind = getattr(event, "type", None)
+        if kind == "content_block_delta":
+            if not self.started:
+                self.started = True
+                self.generation.mark_first_token()
+            delta = getattr(event, "delta", None)
+            delta_type = getattr(delta, "type", None)
+            if isinstance(delta_type, str) and delta_type in _PIECE_DELTAS:
+                _learn(event, delta, delta_type)
+                piece = getattr(delta, self.delta_field, None) if self.delta_field else None
+                if (
+                    getattr(event, "index", None) == self.current_index
+                    and delta_type == self.delta_type
+                    and isinstance(piece, str)
+                ):
+                    self.current.append(piece)  # in order with the fast path's pieces
+                    return
+        self.kept.append(event)
+        if kind == "content_block_start":
+            block = getattr(event, "content_block", None)
+            block_type = getattr(block, "type", None)
+            streamed = _STREAMED.get(block_type) if isinstance(block_type, str) else None
+            if streamed is None:
+                self.current_index = -1
+            else:
+                self.current_index = event.index
+                self.delta_type, self.delta_field = streamed
+                self.current = self.pieces.setdefault(event.index, [])
+            if not self.started and _has_content(block):
+                self.started = True
+                self.generation.mark_first_token()
+
+    def chunk_count(self) -> int:
+        return len(self.kept) + sum(map(len, self.pieces.values()))
+
+    def complete(self, status: Status) -> Status:
+        self.generation.record.resolver = partial(
+            resolve_stream, self.request, self.kept, self.pieces
+        )
+        return status
+
+
+def _has_content(block: Any) -> bool:
+    """A block that arrives with content: a tool call's name, a server tool's result."""
+    kind = getattr(block, "type", None)
+    if kind == "text":
+        return bool(getattr(block, "text", None))
+    if kind == "thinking":
+        return bool(getattr(block, "thinking", None))
+    return True
+
+
+class _Block:
+    """One content block: its start event's block plus the pieces streamed into it."""
+
+    __slots__ = ("later", "start")
+
+    def __init__(self, start: Any) -> None:
+        self.start = start
+        self.later: list[str] = []  # pieces that arrived off the fast path, in order
+
+    def add(self, delta: Any) -> None:
+        streamed = _STREAMED.get(field(self.start, "type"))
+        if streamed is not None and field(delta, "type") == streamed[0]:
+            piece = field(delta, streamed[1])
+            if isinstance(piece, str):
+                self.later.append(piece)
+
+    def parts(self, pieces: list[str]) -> list[Part]:
+        start = self.start
+        kind = field(start, "type")
+        # Strings only: the fast path appends what the SDK parsed, which a malformed
+        # event could leave as null.
+        streamed = "".join([p for p in pieces if isinstance(p, str)]) + "".join(self.later)
+        if kind == "text":
+            return [text_part((field(start, "text") or "") + streamed)]
+        if kind == "thinking":
+            return [reasoning_part((field(start, "thinking") or "") + streamed)]
+        if kind in TOOL_CALLS:
+            arguments = parse_arguments(streamed) if streamed else field(start, "input")
+            return [tool_call_part(field(start, "id"), field(start, "name"), arguments)]
+        return block_parts(start)
+
+
+def resolve_stream(
+    request: MessagesRequest, kept: list[Any], pieces: dict[int, list[str]], record: Record
+) -> None:
+    """Fill a record from what a message stream left (runs on the worker)."""
+    request.apply(record)
+    blocks: dict[int, _Block] = {}
+    usages: list[Any] = []
+    final_usage = False
+    stop_reason = stop_sequence = None
+    for event in kept:
+        kind = field(event, "type")
+        if kind == "message_start":
+            message = field(event, "message")
+            record.response_id = field(message, "id")
+            record.response_model = field(message, "model")
+            usages.append(field(message, "usage"))
+        elif kind == "content_block_start":
+            index = field(event, "index")
+            if isinstance(index, int):
+                blocks[index] = _Block(field(event, "content_block"))
+        elif kind == "content_block_delta":
+            block = blocks.get(field(event, "index"))
+            if block is not None:
+                block.add(field(event, "delta"))
+        elif kind == "message_delta":
+            delta = field(event, "delta")
+            stop_reason = field(delta, "stop_reason") or stop_reason
+            stop_sequence = field(delta, "stop_sequence") or stop_sequence
+            usages.append(field(event, "usage"))
+            final_usage = True
+    parts: list[Part] = []
+    for index in sorted(blocks):
+        parts.extend(blocks[index].parts(pieces.get(index, [])))
+    apply_output(record, parts, stop_reason, stop_sequence, merge_usage(*usages))
+    if not final_usage:
+        # message_start's output count is a placeholder (usually 1), not a count; the
+        # real one comes with message_delta. provider_usage still shows what was sent.
+        record.usage.output_tokens = None
+    if stop_reason is None:
+        if not parts:
+            record.output = record.tool_calls = None
+        if record.status == "ok":
+            # The server ended the stream before the message finished: a cut-off answer.
+            record.status = "incomplete"
