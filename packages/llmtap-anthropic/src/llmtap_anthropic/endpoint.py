@@ -42,9 +42,3 @@ def provider_of(client: Any) -> str:
                     break
         _by_class[cls] = provider
     return provider
-
-
-def host_of(client: Any) -> str | None:
-    url = getattr(client, "_base_url", None) or getattr(client, "base_url", None)
-    host = getattr(url, "host", None)
-    return str(host) if host else None

@@ -7,8 +7,8 @@ from typing import Any
 
 from llmtap.messages import Message
 from llmtap.record import Record
+from llmtap.stainless import given, host_of
 from llmtap_anthropic.content import input_message, system_parts, tool_definitions
-from llmtap_anthropic.endpoint import host_of
 
 # Request parameters reported in `record.settings` when the caller gave them.
 SETTINGS = frozenset(
@@ -27,12 +27,6 @@ SETTINGS = frozenset(
         "speed",
     }
 )
-
-
-# CORE CANDIDATE: identical to llmtap_openai.request.given (both SDKs are Stainless-generated).
-def given(value: Any) -> bool:
-    """False for None and the SDK's NOT_GIVEN / omit sentinels."""
-    return value is not None and type(value).__name__ not in ("NotGiven", "Omit")
 
 
 class MessagesRequest:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import threading
 
+from llmtap.patching import Patcher
 from llmtap_openai.endpoint import StreamUsageMode, StreamUsagePolicy
 from llmtap_openai.helpers import CLOSE_TARGETS
-from llmtap.patching import Patcher
 from llmtap_openai.raw import PARSE_TARGETS
 from llmtap_openai.surfaces import TARGETS
 from llmtap_openai.wrappers import async_wrapper, sync_wrapper

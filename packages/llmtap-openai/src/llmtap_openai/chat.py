@@ -15,9 +15,10 @@ from typing import Any
 from llmtap.generation import Generation
 from llmtap.messages import chat_message, chat_messages, field, tool_call_part, tool_definitions
 from llmtap.record import Record, Status
+from llmtap.stainless import given
 from llmtap.streams import StreamRecorder
 from llmtap.usage import from_openai_format, raw_usage
-from llmtap_openai.request import Request, given
+from llmtap_openai.request import Request
 
 
 def wants_usage(stream_options: Any) -> bool:

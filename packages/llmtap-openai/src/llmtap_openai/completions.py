@@ -14,9 +14,10 @@ from typing import Any
 from llmtap.generation import Generation
 from llmtap.messages import Message, field, text_message
 from llmtap.record import Record, Status
+from llmtap.stainless import given
 from llmtap.streams import StreamRecorder
 from llmtap.usage import from_openai_format, raw_usage
-from llmtap_openai.request import Request, given
+from llmtap_openai.request import Request
 from llmtap_openai.wrappers import Surface
 
 

@@ -24,13 +24,6 @@ def provider_of(client: Any) -> str:
     return "azure.ai.openai" if isinstance(client, _AZURE_CLIENTS) else "openai"
 
 
-def host_of(client: Any) -> str | None:
-    # `_base_url` (all SDK lines) avoids the `base_url` property, which costs ~3 µs in 3.x.
-    url = getattr(client, "_base_url", None) or getattr(client, "base_url", None)
-    host = getattr(url, "host", None)
-    return str(host) if host else None
-
-
 @dataclass
 class StreamUsagePolicy:
     """When llmtap may add `stream_options={"include_usage": true}` to a chat stream.

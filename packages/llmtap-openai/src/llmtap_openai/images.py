@@ -15,9 +15,10 @@ from typing import Any
 from llmtap.generation import Generation
 from llmtap.messages import Message, Part, base64_size, blob_part, field, text_part
 from llmtap.record import Record, Status
+from llmtap.stainless import given
 from llmtap.streams import StreamRecorder
 from llmtap.usage import from_input_output_format, raw_usage
-from llmtap_openai.request import Request, given
+from llmtap_openai.request import Request
 from llmtap_openai.uploads import uploads
 from llmtap_openai.wrappers import Surface
 

@@ -6,12 +6,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from llmtap.record import Record
-from llmtap_openai.endpoint import host_of
-
-
-def given(value: Any) -> bool:
-    """False for None and the SDK's NOT_GIVEN / omit sentinels."""
-    return value is not None and type(value).__name__ not in ("NotGiven", "Omit")
+from llmtap.stainless import given, host_of
 
 
 class Request:

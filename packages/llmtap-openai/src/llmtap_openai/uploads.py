@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmtap.messages import Part, blob_part
-from llmtap_openai.request import given
+from llmtap.stainless import given
 
 
 @dataclass(frozen=True)

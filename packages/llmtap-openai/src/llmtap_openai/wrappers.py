@@ -18,11 +18,12 @@ from typing import Any
 from llmtap.faults import report_fault
 from llmtap.generation import Generation, start_generation, tracing_enabled
 from llmtap.record import Record
+from llmtap.stainless import given, host_of
 from llmtap.streams import AsyncStreamProxy, StreamRecorder, SyncStreamProxy
 from llmtap_openai import raw
 from llmtap_openai.chat import wants_usage
-from llmtap_openai.endpoint import StreamUsagePolicy, host_of, provider_of
-from llmtap_openai.request import Request, apply_request_only, given
+from llmtap_openai.endpoint import StreamUsagePolicy, provider_of
+from llmtap_openai.request import Request, apply_request_only
 
 INTEGRATION = "llmtap-openai"
 RAW_HEADER = "X-Stainless-Raw-Response"
