@@ -365,3 +365,21 @@ def test_messages_given_as_a_generator_reach_the_sdk_and_the_record(
     assert record["input"] == [
         {"role": "user", "parts": [{"type": "text", "content": "Is tracing on?"}]}
     ]
+
+
+def test_async_break_then_drop_is_incomplete_not_an_error(memory: Any, instrumented: None) -> None:
+    async def run() -> None:
+        client = FakeOpenAI().async_client()
+        stream = await client.chat.completions.create(
+            model="gpt-4o-mini", messages=MESSAGES, stream=True
+        )
+        async for _chunk in stream:
+            break
+        del stream
+
+    asyncio.run(run())
+    gc.collect()
+
+    (record,) = records_of(memory)
+    assert record["status"] == "incomplete"
+    assert record["error"] is None

@@ -106,24 +106,33 @@ def _iterate(recorder: StreamRecorder, iterator: Iterator[Any], owner: Any) -> I
 async def _aiterate(
     recorder: StreamRecorder, iterator: AsyncIterator[Any], owner: Any
 ) -> AsyncIterator[Any]:
+    """The async twin of `_iterate`, with one difference: only exceptions from the SDK's
+    iterator are the stream's errors.
+
+    What is thrown in at the `yield` comes from the consumer: a caller that breaks out
+    of `async for` and drops the stream has its generator finalised by asyncio in a
+    task that `asyncio.run()` cancels at shutdown, and that CancelledError is
+    abandonment (recorded as incomplete by close, exit or the finalizer), not an error.
+    """
     observe = recorder.observe
+    anext = iterator.__anext__
     try:
-        async for chunk in iterator:
+        while True:
+            try:
+                chunk = await anext()
+            except StopAsyncIteration:
+                # Before `owner` is released, as in `_iterate`.
+                recorder.finish("ok")
+                return
+            except BaseException as exc:
+                recorder.finish("error", exc)
+                raise
             try:
                 show = observe(chunk)
             except Exception as exc:
                 show = _observe_failed(recorder, exc)
             if show:
                 yield chunk
-    except GeneratorExit:
-        raise
-    except BaseException as exc:
-        recorder.finish("error", exc)
-        raise
-    else:
-        # Before `owner` is released: dropping the last reference to the proxy runs
-        # its finalizer, which would otherwise record a finished stream as abandoned.
-        recorder.finish("ok")
     finally:
         del owner
 
