@@ -25,7 +25,7 @@ from typing import Any
 
 from llmtap.faults import report_fault
 from llmtap.generation import tracing_enabled
-from llmtap.streams import finish_if_abandoned
+from llmtap.stainless import async_helper_close, sync_helper_close
 from llmtap_anthropic.request import MessagesRequest
 from llmtap_anthropic.wrappers import Call, start
 
@@ -113,33 +113,6 @@ async def async_enter(
     return message_stream
 
 
-def _finish_raw_stream(message_stream: Any) -> None:
-    try:
-        finish_if_abandoned(getattr(message_stream, "_raw_stream", None))
-    except Exception as exc:
-        report_fault("anthropic.stream.close", exc)
-
-
-def sync_close(
-    wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    """`MessageStream.close()`: older SDK lines close the HTTP response directly rather
-    than through `_raw_stream`, bypassing the proxy; the record is finished here then."""
-    try:
-        return wrapped(*args, **kwargs)
-    finally:
-        _finish_raw_stream(instance)
-
-
-async def async_close(
-    wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    try:
-        return await wrapped(*args, **kwargs)
-    finally:
-        _finish_raw_stream(instance)
-
-
 _MESSAGES = "anthropic.lib.streaming._messages"
 _BETA = "anthropic.lib.streaming._beta_messages"
 
@@ -147,10 +120,10 @@ _BETA = "anthropic.lib.streaming._beta_messages"
 HELPER_TARGETS: tuple[tuple[str, str, Callable[..., Any]], ...] = (
     (_MESSAGES, "MessageStreamManager.__enter__", sync_enter),
     (_MESSAGES, "AsyncMessageStreamManager.__aenter__", async_enter),
-    (_MESSAGES, "MessageStream.close", sync_close),
-    (_MESSAGES, "AsyncMessageStream.close", async_close),
+    (_MESSAGES, "MessageStream.close", sync_helper_close),
+    (_MESSAGES, "AsyncMessageStream.close", async_helper_close),
     (_BETA, "BetaMessageStreamManager.__enter__", sync_enter),
     (_BETA, "BetaAsyncMessageStreamManager.__aenter__", async_enter),
-    (_BETA, "BetaMessageStream.close", sync_close),
-    (_BETA, "BetaAsyncMessageStream.close", async_close),
+    (_BETA, "BetaMessageStream.close", sync_helper_close),
+    (_BETA, "BetaAsyncMessageStream.close", async_helper_close),
 )

@@ -123,7 +123,7 @@ class Call:
         """Record the result and return what the caller gets: the result or a stream proxy."""
         try:
             if self.raw_mode is not None:
-                return raw.follow(self, result, is_async)
+                return raw.follow(self, result, is_async, self.raw_mode)
             if self.generation.record.stream:
                 return self.stream_proxy(result, is_async)
             self.finish_with(result)
