@@ -8,12 +8,13 @@ falls back to the plain call; the SDK's exceptions always propagate unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
+from llmtap import calls
 from llmtap.faults import report_fault
-from llmtap.generation import Generation, start_generation, tracing_enabled
+from llmtap.generation import Generation, start_generation
 from llmtap.streams import AsyncStreamProxy, SyncStreamProxy
 from llmtap_anthropic import raw
 from llmtap_anthropic.endpoint import provider_of
@@ -24,8 +25,6 @@ from llmtap_anthropic.stream import MessageStreamRecorder
 INTEGRATION = "llmtap-anthropic"
 OPERATION = "chat"
 RAW_HEADER = "X-Stainless-Raw-Response"
-
-Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
 
 class Call:
@@ -49,6 +48,13 @@ class Call:
             request_model=self.request.model,
             stream=stream,
         )
+
+    @property
+    def call_kwargs(self) -> Mapping[str, Any]:
+        return self.request.kwargs
+
+    def retry_kwargs(self, error: Exception) -> None:
+        return None  # llmtap adds nothing to an Anthropic request that could be refused
 
     def fail(self, error: BaseException) -> None:
         try:
@@ -95,33 +101,9 @@ def start(instance: Any, kwargs: Mapping[str, Any], stream: bool) -> Call | None
         return None
 
 
-def sync_wrapper(
-    wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    if not tracing_enabled():
-        return wrapped(*args, **kwargs)
-    call = start(instance, kwargs, kwargs.get("stream") is True)
-    if call is None:
-        return wrapped(*args, **kwargs)
-    try:
-        result = wrapped(*args, **call.request.kwargs)
-    except BaseException as error:
-        call.fail(error)
-        raise
-    return call.finish(result, is_async=False)
+def _start(instance: Any, kwargs: Mapping[str, Any]) -> Call:
+    return Call(instance, kwargs, kwargs.get("stream") is True)
 
 
-async def async_wrapper(
-    wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    if not tracing_enabled():
-        return await wrapped(*args, **kwargs)
-    call = start(instance, kwargs, kwargs.get("stream") is True)
-    if call is None:
-        return await wrapped(*args, **kwargs)
-    try:
-        result = await wrapped(*args, **call.request.kwargs)
-    except BaseException as error:
-        call.fail(error)
-        raise
-    return call.finish(result, is_async=True)
+sync_wrapper = calls.sync_wrapper(_start, "anthropic")
+async_wrapper = calls.async_wrapper(_start, "anthropic")

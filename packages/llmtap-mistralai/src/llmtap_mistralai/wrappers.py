@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from llmtap import calls
 from llmtap.faults import report_fault
-from llmtap.generation import start_generation, tracing_enabled
+from llmtap.generation import start_generation
 from llmtap.patching import Wrapper
 from llmtap.record import Record
 from llmtap_mistralai.request import Request, apply_request_only
@@ -48,7 +49,9 @@ class Call:
 
     __slots__ = ("generation", "request", "surface")
 
-    def __init__(self, surface: Surface, instance: Any, kwargs: Mapping[str, Any], stream: bool):
+    def __init__(
+        self, surface: Surface, instance: Any, kwargs: Mapping[str, Any], *, stream: bool
+    ) -> None:
         self.surface = surface
         self.request = surface.request(instance, kwargs)
         model = kwargs.get("model")
@@ -67,15 +70,24 @@ class Call:
         except Exception as exc:
             report_fault("mistralai.fail", exc)
 
-    def finish(self, response: Any) -> Any:
-        """Record a non-stream response; the caller gets it untouched."""
+    @property
+    def call_kwargs(self) -> Mapping[str, Any]:
+        return self.request.kwargs
+
+    def retry_kwargs(self, error: Exception) -> None:
+        return None  # llmtap adds nothing to a Mistral request that could be refused
+
+    def finish(self, result: Any, is_async: bool) -> Any:
+        """What the caller gets: a recording stream, or the response untouched."""
+        if self.generation.record.stream:
+            return self.proxy(result, is_async)
         try:
             generation = self.generation
-            generation.record.resolver = partial(self.surface.resolve, self.request, response)
+            generation.record.resolver = partial(self.surface.resolve, self.request, result)
             generation.finish("ok")
         except Exception as exc:
             report_fault(f"mistralai.{self.surface.operation}.finish", exc)
-        return response
+        return result
 
     def proxy(self, stream: Any, is_async: bool) -> Any:
         """The stream the caller gets: the SDK's, recording itself as it is read."""
@@ -92,47 +104,13 @@ class Call:
             return stream
 
 
-def _start(surface: Surface, instance: Any, kwargs: Mapping[str, Any], stream: bool) -> Call | None:
-    try:
-        return Call(surface, instance, kwargs, stream)
-    except Exception as exc:
-        report_fault(f"mistralai.{surface.operation}.start", exc)
-        return None
-
-
 def sync_wrapper(surface: Surface, stream: bool) -> Wrapper:
-    def wrapper(
-        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        if not tracing_enabled():
-            return wrapped(*args, **kwargs)
-        call = _start(surface, instance, kwargs, stream)
-        if call is None:
-            return wrapped(*args, **kwargs)
-        try:
-            result = wrapped(*args, **call.request.kwargs)
-        except BaseException as error:
-            call.fail(error)
-            raise
-        return call.proxy(result, is_async=False) if stream else call.finish(result)
-
-    return wrapper
+    return calls.sync_wrapper(
+        partial(Call, surface, stream=stream), f"mistralai.{surface.operation}"
+    )
 
 
 def async_wrapper(surface: Surface, stream: bool) -> Wrapper:
-    async def wrapper(
-        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        if not tracing_enabled():
-            return await wrapped(*args, **kwargs)
-        call = _start(surface, instance, kwargs, stream)
-        if call is None:
-            return await wrapped(*args, **kwargs)
-        try:
-            result = await wrapped(*args, **call.request.kwargs)
-        except BaseException as error:
-            call.fail(error)
-            raise
-        return call.proxy(result, is_async=True) if stream else call.finish(result)
-
-    return wrapper
+    return calls.async_wrapper(
+        partial(Call, surface, stream=stream), f"mistralai.{surface.operation}"
+    )

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from llmtap import calls
+from llmtap.calls import Wrapper
 from llmtap.faults import report_fault
-from llmtap.generation import Generation, start_generation, tracing_enabled
+from llmtap.generation import Generation, start_generation
 from llmtap.record import Record
 from llmtap.stainless import given, host_of
 from llmtap.streams import AsyncStreamProxy, StreamRecorder, SyncStreamProxy
@@ -66,6 +68,7 @@ class Call:
         surface: Surface,
         instance: Any,
         kwargs: Mapping[str, Any],
+        *,
         policy: StreamUsagePolicy,
     ) -> None:
         client = getattr(instance, "_client", None)
@@ -104,13 +107,18 @@ class Call:
             stream=stream,
         )
 
-    def retry_without_injection(self, error: BaseException) -> bool:
-        """True when the server refused the `stream_options` llmtap added."""
+    @property
+    def call_kwargs(self) -> Mapping[str, Any]:
+        return self.kwargs
+
+    def retry_kwargs(self, error: Exception) -> Mapping[str, Any] | None:
+        """The caller's own arguments when the server refused the `stream_options`
+        llmtap added: the call is made once more as the caller made it."""
         if not (self.injected and self.policy.is_rejection(error)):
-            return False
+            return None
         self.policy.remember_rejection(self.host)
         self.injected = False
-        return True
+        return self.request.kwargs
 
     def fail(self, error: BaseException) -> None:
         try:
@@ -153,56 +161,9 @@ class Call:
         return AsyncStreamProxy(stream, recorder) if is_async else SyncStreamProxy(stream, recorder)
 
 
-Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
-
-
 def sync_wrapper(surface: Surface, policy: StreamUsagePolicy) -> Wrapper:
-    def wrapper(
-        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        if not tracing_enabled():
-            return wrapped(*args, **kwargs)
-        try:
-            call = Call(surface, instance, kwargs, policy)
-        except Exception as exc:
-            report_fault(f"openai.{surface.operation}.start", exc)
-            return wrapped(*args, **kwargs)
-        try:
-            try:
-                result = wrapped(*args, **call.kwargs)
-            except Exception as error:
-                if not call.retry_without_injection(error):
-                    raise
-                result = wrapped(*args, **call.request.kwargs)
-        except BaseException as error:
-            call.fail(error)
-            raise
-        return call.finish(result, is_async=False)
-
-    return wrapper
+    return calls.sync_wrapper(partial(Call, surface, policy=policy), f"openai.{surface.operation}")
 
 
 def async_wrapper(surface: Surface, policy: StreamUsagePolicy) -> Wrapper:
-    async def wrapper(
-        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        if not tracing_enabled():
-            return await wrapped(*args, **kwargs)
-        try:
-            call = Call(surface, instance, kwargs, policy)
-        except Exception as exc:
-            report_fault(f"openai.{surface.operation}.start", exc)
-            return await wrapped(*args, **kwargs)
-        try:
-            try:
-                result = await wrapped(*args, **call.kwargs)
-            except Exception as error:
-                if not call.retry_without_injection(error):
-                    raise
-                result = await wrapped(*args, **call.request.kwargs)
-        except BaseException as error:
-            call.fail(error)
-            raise
-        return call.finish(result, is_async=True)
-
-    return wrapper
+    return calls.async_wrapper(partial(Call, surface, policy=policy), f"openai.{surface.operation}")
