@@ -92,4 +92,5 @@ def bench(session: nox.Session) -> None:
     """Overhead per call and per chunk against the bare SDK, and exporter throughput."""
     install_packages(session)
     session.run("python", "bench/openai_overhead.py", *session.posargs)
+    session.run("python", "bench/responses_overhead.py", *session.posargs)
     session.run("python", "bench/exporter_throughput.py")
