@@ -1,5 +1,6 @@
 """Per-call and per-chunk overhead of `llmtap.instrument_openai()` on the OpenAI SDK.
 
+Chat completions and the Responses API, each non-stream and streaming, sync and async.
 Runs in one process against an in-process mock transport (no network, no sockets):
 `httpx2.MockTransport` for openai >= 3, `httpx.MockTransport` for openai 1.x and 2.x.
 For every case, 30 interleaved rounds each time one block of calls uninstrumented and
@@ -9,8 +10,8 @@ and each side's figure is the median over rounds. The background worker is kept 
 the timed blocks (flush interval of an hour; `llmtap.flush()` runs between blocks and
 is timed separately as the off-path "worker" cost).
 
-    python bench/openai_overhead.py            # full run, about 1.5 minutes on 2 cores
-    python bench/openai_overhead.py --quick    # smoke run, a few seconds
+    python bench/openai_overhead.py            # full run, about 2 minutes on 2 cores
+    python bench/openai_overhead.py --quick    # smoke run, about 15 seconds
 
 Results: a table per exporter configuration, and bench/results/openai_overhead.json.
 """
