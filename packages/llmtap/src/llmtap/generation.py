@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from llmtap.context import ROOT, current_scope
+from llmtap.handoff import adopt_into_framework_call
 from llmtap.ids import new_span_id, new_trace_and_span_id
 from llmtap.pipeline import PIPELINE
 from llmtap.record import ErrorInfo, Record, Status
@@ -48,6 +49,24 @@ def new_record(name: str, kind: str) -> Record:
     return record
 
 
+def new_child_record(name: str, kind: str, parent: Record | None) -> Record:
+    """A record under an explicit parent (a framework's run tree), or under the current
+    span when the run has no parent: callback frameworks know their tree, and their
+    callbacks may run in a context other than the call's."""
+    if parent is None:
+        return new_record(name, kind)
+    return Record(
+        id=new_span_id(),
+        trace_id=parent.trace_id,
+        parent_id=parent.id,
+        name=name,
+        kind=kind,
+        start_time=_time(),
+        thread_id=parent.thread_id,
+        user_id=parent.user_id,
+    )
+
+
 def error_info(error: BaseException) -> ErrorInfo:
     status_code = getattr(error, "status_code", None)
     return ErrorInfo(
@@ -60,12 +79,13 @@ def error_info(error: BaseException) -> ErrorInfo:
 class Generation:
     """One in-flight call: its record plus the monotonic clock it started on."""
 
-    __slots__ = ("_done", "_started", "_stopped", "record")
+    __slots__ = ("_done", "_duration", "_started", "_stopped", "record")
 
     def __init__(self, record: Record) -> None:
         self.record = record
         self._started = _perf_counter()
         self._stopped: float | None = None
+        self._duration: float | None = None
         self._done = False
 
     @property
@@ -83,13 +103,21 @@ class Generation:
         if self._stopped is None:
             self._stopped = _perf_counter()
 
+    def use_times(self, start_epoch: float, end_epoch: float) -> None:
+        """Take start and end from the library that made the call (LiteLLM reports
+        both), for a record built after the fact."""
+        self.record.start_time = start_epoch
+        self._duration = max(0.0, end_epoch - start_epoch)
+
     def finish(self, status: Status = "ok", error: BaseException | None = None) -> None:
         """Close the record and queue it; later calls are ignored."""
         if self._done:
             return
         self._done = True
         record = self.record
-        duration = (self._stopped or _perf_counter()) - self._started
+        duration = self._duration
+        if duration is None:
+            duration = (self._stopped or _perf_counter()) - self._started
         record.duration_s = duration
         record.end_time = record.start_time + duration
         if error is not None:
@@ -121,4 +149,5 @@ def start_generation(
     record.stream = stream
     if settings:
         record.settings = settings
+    adopt_into_framework_call(record)
     return Generation(record)

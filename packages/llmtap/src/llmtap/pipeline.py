@@ -22,6 +22,7 @@ from llmtap.config import Config, build_config
 from llmtap.exporters.base import Exporter
 from llmtap.faults import fault_counts, logger, report_fault
 from llmtap.record import Record
+from llmtap.runs import evicted_runs
 
 _EXIT_FLUSH_TIMEOUT_S = 5.0
 
@@ -228,6 +229,7 @@ class Pipeline:
             "filtered": self._filtered,
             "export_failures": dict(self._failed),
             "faults": fault_counts(),
+            "evicted_runs": evicted_runs(),
         }
 
 
