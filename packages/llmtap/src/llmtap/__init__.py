@@ -12,7 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from llmtap.context import bind_context, context
-from llmtap.integrations import IntegrationNotInstalled, instrument_all, instrument_integration
+from llmtap.integrations import (
+    IntegrationNotInstalled,
+    instrument_all,
+    instrument_integration,
+    load_attribute,
+)
 from llmtap.integrations import uninstrument_integration as _uninstrument
 from llmtap.manual import log_generation
 from llmtap.pipeline import PIPELINE, configure
@@ -30,13 +35,23 @@ __all__ = [
     "flush",
     "instrument",
     "instrument_anthropic",
+    "instrument_langchain",
+    "instrument_litellm",
+    "instrument_llamaindex",
     "instrument_mistralai",
     "instrument_openai",
+    "langchain_callback",
+    "litellm_failure_callback",
+    "litellm_logger",
+    "litellm_success_callback",
     "log_generation",
     "span",
     "stats",
     "step",
     "uninstrument_anthropic",
+    "uninstrument_langchain",
+    "uninstrument_litellm",
+    "uninstrument_llamaindex",
     "uninstrument_mistralai",
     "uninstrument_openai",
 ]
@@ -85,3 +100,53 @@ def instrument_mistralai(**options: Any) -> None:
 def uninstrument_mistralai() -> None:
     """Restore the Mistral SDK exactly as it was."""
     _uninstrument("mistralai")
+
+
+def langchain_callback(**options: Any) -> Any:
+    """A LangChain callback handler: pass it as `config={"callbacks": [handler]}`."""
+    return load_attribute("langchain", "callback_handler")(**options)
+
+
+def instrument_langchain(**options: Any) -> None:
+    """Record every LangChain run in the process, through langchain-core's global hook."""
+    instrument_integration("langchain", **options)
+
+
+def uninstrument_langchain() -> None:
+    """Stop recording LangChain runs that `instrument_langchain()` turned on."""
+    _uninstrument("langchain")
+
+
+def instrument_llamaindex(**options: Any) -> None:
+    """Record LlamaIndex queries, retrievals, LLM calls, embeddings and agents."""
+    instrument_integration("llamaindex", **options)
+
+
+def uninstrument_llamaindex() -> None:
+    """Remove llmtap's LlamaIndex span and event handlers."""
+    _uninstrument("llamaindex")
+
+
+def litellm_logger(**options: Any) -> Any:
+    """A LiteLLM `CustomLogger`: `litellm.callbacks = [llmtap.litellm_logger()]`."""
+    return load_attribute("litellm", "logger")(**options)
+
+
+def instrument_litellm(**options: Any) -> None:
+    """Add llmtap's logger to `litellm.callbacks` (once)."""
+    instrument_integration("litellm", **options)
+
+
+def uninstrument_litellm() -> None:
+    """Remove llmtap's logger from LiteLLM's callback lists."""
+    _uninstrument("litellm")
+
+
+def __getattr__(name: str) -> Any:
+    # `litellm.success_callback = [llmtap.litellm_success_callback]`: loaded on first
+    # use, so importing llmtap never imports LiteLLM.
+    if name == "litellm_success_callback":
+        return load_attribute("litellm", "SUCCESS_CALLBACK")
+    if name == "litellm_failure_callback":
+        return load_attribute("litellm", "FAILURE_CALLBACK")
+    raise AttributeError(f"module 'llmtap' has no attribute {name!r}")

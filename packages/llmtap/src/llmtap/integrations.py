@@ -21,6 +21,9 @@ KNOWN: dict[str, tuple[str, str]] = {
     "openai": ("llmtap_openai", "openai"),
     "anthropic": ("llmtap_anthropic", "anthropic"),
     "mistralai": ("llmtap_mistralai", "mistralai"),
+    "langchain": ("llmtap_langchain", "langchain"),
+    "llamaindex": ("llmtap_llamaindex", "llamaindex"),
+    "litellm": ("llmtap_litellm", "litellm"),
 }
 
 
@@ -39,6 +42,11 @@ def load(name: str) -> ModuleType:
             f"llmtap.instrument_{name}() needs the {name} integration, which is not installed. "
             f'Run: pip install "llmtap[{extra}]"'
         ) from exc
+
+
+def load_attribute(name: str, attribute: str) -> Any:
+    """An object an integration exports (a callback handler, a logger)."""
+    return getattr(load(name), attribute)
 
 
 def instrument_integration(name: str, **options: Any) -> None:
