@@ -45,6 +45,8 @@ def test_a_string_prompt_and_completion_make_the_documented_record(
     assert re.fullmatch(r"[0-9a-f]{32}", data.pop("trace_id"))
     assert data.pop("duration_s") == pytest.approx(1.5, abs=1e-6)
     assert data.pop("output_tokens_per_s") == pytest.approx(2.0, abs=1e-5)
+    # gpt-4o-mini lists at 0.15 / 0.60 USD per million input / output tokens.
+    assert data.pop("cost_usd") == pytest.approx((12 * 0.15 + 3 * 0.60) / 1e6)
     assert data == {
         "parent_id": None,
         "name": "chat gpt-4o-mini",
@@ -81,7 +83,6 @@ def test_a_string_prompt_and_completion_make_the_documented_record(
         "start_time": "2025-03-04T05:06:07.123456+00:00",
         "end_time": "2025-03-04T05:06:08.623456+00:00",
         "time_to_first_token_s": None,
-        "cost_usd": None,
         "status": "ok",
         "error": None,
         "tags": [],

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from llmtap.context import bind_context, context
+from llmtap.cost import Price
 from llmtap.integrations import (
     IntegrationNotInstalled,
     instrument_all,
@@ -26,6 +27,7 @@ from llmtap.spans import Span, span, step
 
 __all__ = [
     "IntegrationNotInstalled",
+    "Price",
     "Record",
     "Span",
     "Usage",

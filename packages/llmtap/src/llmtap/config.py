@@ -8,10 +8,11 @@ break the host application.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from llmtap.cost import Price, Pricer, price_from
 from llmtap.faults import logger
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class Config:
     queue_size: int = 10_000
     batch_size: int = 512
     flush_interval_s: float = 0.5
+    pricer: Pricer = field(default_factory=Pricer)
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -108,6 +110,7 @@ def build_config(
     queue_size: int | None = None,
     batch_size: int | None = None,
     flush_interval_s: float | None = None,
+    prices: Mapping[str, Price | Mapping[str, float]] | None = None,
 ) -> Config:
     """Merge explicit arguments over the environment, validating both."""
     if exporters is not None:
@@ -128,6 +131,13 @@ def build_config(
     if flush_interval_s is not None:
         _check_number("flush_interval_s", flush_interval_s, 0.001, 3600.0)
 
+    if prices is not None and not isinstance(prices, Mapping):
+        raise ValueError(
+            "llmtap.configure(prices=...) takes a dict of model name to llmtap.Price(...), "
+            'e.g. {"my-model": {"input": 0.5, "output": 1.5}} (USD per million tokens)'
+        )
+    overrides = {model: price_from(model, value) for model, value in (prices or {}).items()}
+
     def pick(value: Any, fallback: Callable[[], Any]) -> Any:
         return fallback() if value is None else value
 
@@ -144,4 +154,5 @@ def build_config(
         ),
         batch_size=pick(batch_size, lambda: 512),
         flush_interval_s=pick(flush_interval_s, lambda: 0.5),
+        pricer=Pricer(overrides),
     )

@@ -142,6 +142,11 @@ class Pipeline:
                 resolver(record)
             except Exception as exc:
                 report_fault(f"resolve.{record.integration or 'manual'}", exc)
+        if record.kind == "generation" and record.cost_usd is None:
+            try:
+                record.cost_usd = config.pricer.price(record)
+            except Exception as exc:
+                report_fault("cost", exc)
         if config.environment is not None and record.environment is None:
             record.environment = config.environment
         if config.release is not None and record.release is None:
