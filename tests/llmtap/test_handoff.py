@@ -61,6 +61,20 @@ def test_a_closed_step_left_in_the_context_adopts_nothing(memory: MemoryExporter
     assert later.record.trace_id != step.record.trace_id
 
 
+def test_closing_a_nested_step_hands_the_context_back_to_the_outer_one(
+    memory: MemoryExporter,
+) -> None:
+    outer_step = framework_step("outer")
+    outer = open_framework_call(outer_step)
+    inner_step = framework_step("inner")
+    inner = open_framework_call(inner_step)
+    assert provider_call().record.parent_id == inner_step.record.id
+    assert inner.close() is True
+    assert provider_call().record.parent_id == outer_step.record.id
+    assert outer.close() is True
+    assert provider_call().record.parent_id is None
+
+
 def test_the_open_step_does_not_leak_into_other_threads_or_tasks(memory: MemoryExporter) -> None:
     step = framework_step()
     call = open_framework_call(step)

@@ -32,12 +32,13 @@ _open_call: contextvars.ContextVar[FrameworkCall | None] = contextvars.ContextVa
 class FrameworkCall:
     """A framework's LLM step that provider-layer generations may attach to."""
 
-    __slots__ = ("claimed", "generation", "open")
+    __slots__ = ("claimed", "generation", "open", "outer")
 
-    def __init__(self, generation: Generation) -> None:
+    def __init__(self, generation: Generation, outer: FrameworkCall | None) -> None:
         self.generation = generation
         self.open = True
         self.claimed = False
+        self.outer = outer
 
     def adopt(self, record: Record) -> None:
         """Make a provider-layer record this step's child, with the step's context."""
@@ -54,6 +55,14 @@ class FrameworkCall:
         """Stop adopting. True when a provider layer recorded the call: the step's kind
         is then `llm` and the framework integration must not fill usage or cost."""
         self.open = False
+        # A step opened inside another (a chat model calling a chat model) hands the
+        # context back to the outer step, which may still make provider calls.
+        if _open_call.get() is self:
+            outer = self.outer
+            while outer is not None and not outer.open:
+                outer = outer.outer
+            _open_call.set(outer)
+        self.outer = None
         if self.claimed:
             self.generation.record.kind = LLM_STEP_KIND
         return self.claimed
@@ -61,7 +70,8 @@ class FrameworkCall:
 
 def open_framework_call(generation: Generation) -> FrameworkCall:
     """Let provider-layer calls made from now on in this context attach to `generation`."""
-    call = FrameworkCall(generation)
+    outer = _open_call.get()
+    call = FrameworkCall(generation, outer if outer is not None and outer.open else None)
     _open_call.set(call)
     return call
 
