@@ -12,8 +12,9 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -47,6 +48,8 @@ class Pipeline:
         self._filtered = 0
         self._failed: dict[str, int] = {}
         self._stopped = False
+        if not hasattr(self, "_flush_hooks"):
+            self._flush_hooks: list[Callable[[float | None], object]] = []
 
     # -- configuration ---------------------------------------------------------------
 
@@ -179,8 +182,25 @@ class Pipeline:
 
     # -- flushing and lifecycle ------------------------------------------------------------
 
+    def add_flush_hook(self, hook: Callable[[float | None], object]) -> None:
+        """Integrations whose library hands calls over late (LiteLLM logs on its own
+        threads after returning) wait for them here, within the flush's timeout."""
+        with self._lock:
+            if hook not in self._flush_hooks:
+                self._flush_hooks.append(hook)
+
     def flush(self, timeout: float | None = 10.0) -> bool:
         """Wait until every record queued so far is exported; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for hook in list(self._flush_hooks):
+            if threading.current_thread() is self._thread:
+                break
+            try:
+                hook(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            except Exception as exc:
+                report_fault("pipeline.flush_hook", exc)
+        if deadline is not None:
+            timeout = max(0.0, deadline - time.monotonic())
         if self._thread is None:
             if not self._queue:
                 return True
