@@ -220,5 +220,5 @@ def test_an_unknown_exporter_name_is_ignored_with_a_warning(
     assert [type(e) for e in PIPELINE.config.exporters] == [SQLiteExporter]
     assert [r.getMessage() for r in caplog.records] == [
         "llmtap: ignoring unknown exporter 'kafka' in LLMTAP_EXPORTERS; "
-        "choose from sqlite, jsonl, console, none"
+        "choose from sqlite, jsonl, console, otel, none"
     ]

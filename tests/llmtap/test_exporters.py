@@ -238,13 +238,23 @@ def test_sqlite_stamps_schema_version_1(tmp_path: Path) -> None:
     assert query(path, "PRAGMA user_version") == [(1,)]
 
 
+def summary_index_columns(path: Path) -> list[str]:
+    return [
+        column
+        for (column,) in query(
+            path, "SELECT name FROM pragma_index_info('records_summary') ORDER BY seqno"
+        )
+    ]
+
+
 def test_sqlite_indexes_the_columns_the_command_line_filters_on(tmp_path: Path) -> None:
     path = exported_to_sqlite(tmp_path / "llmtap.db", record())
 
     indexed = query(
         path,
         "SELECT info.name FROM sqlite_master AS m, pragma_index_info(m.name) AS info"
-        " WHERE m.type = 'index' AND m.tbl_name = 'records' AND m.sql IS NOT NULL",
+        " WHERE m.type = 'index' AND m.tbl_name = 'records' AND m.sql IS NOT NULL"
+        " AND m.name != 'records_summary'",
     )
     assert sorted(indexed) == [
         ("provider",),
@@ -254,6 +264,35 @@ def test_sqlite_indexes_the_columns_the_command_line_filters_on(tmp_path: Path) 
         ("thread_id",),
         ("trace_id",),
     ]
+
+
+def test_sqlite_covers_the_stats_scan_with_one_index(tmp_path: Path) -> None:
+    path = exported_to_sqlite(tmp_path / "llmtap.db", record())
+
+    assert summary_index_columns(path) == [
+        "kind",
+        "start_time",
+        "provider",
+        "response_model",
+        "request_model",
+        "status",
+        "duration_s",
+        "time_to_first_token_s",
+        "input_tokens",
+        "output_tokens",
+        "cached_input_tokens",
+        "reasoning_tokens",
+        "cost_usd",
+    ]
+
+
+def test_sqlite_adds_the_stats_index_to_a_store_written_before_it(tmp_path: Path) -> None:
+    path = exported_to_sqlite(tmp_path / "llmtap.db", record())
+    query(path, "DROP INDEX records_summary")
+
+    exported_to_sqlite(path, record(id="a2"))
+
+    assert summary_index_columns(path)[:2] == ["kind", "start_time"]
 
 
 def test_sqlite_refuses_a_store_from_a_newer_llmtap(tmp_path: Path) -> None:

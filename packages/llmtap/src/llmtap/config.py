@@ -70,7 +70,7 @@ def _env_number(name: str, default: float, low: float, high: float) -> float:
 
 
 def _env_exporters() -> tuple[Exporter, ...]:
-    """`LLMTAP_EXPORTERS=sqlite,jsonl,console` (default sqlite; `none` records nowhere)."""
+    """`LLMTAP_EXPORTERS=sqlite,jsonl,console,otel` (default sqlite; `none` records nowhere)."""
     from llmtap.exporters import ConsoleExporter, JSONLExporter, SQLiteExporter
 
     names = [n.strip().lower() for n in os.environ.get("LLMTAP_EXPORTERS", "sqlite").split(",")]
@@ -82,10 +82,14 @@ def _env_exporters() -> tuple[Exporter, ...]:
             chosen.append(JSONLExporter(os.environ.get("LLMTAP_JSONL_PATH", "llmtap.jsonl")))
         elif name == "console":
             chosen.append(ConsoleExporter())
+        elif name == "otel":
+            from llmtap.exporters.otel import OTelExporter
+
+            chosen.append(OTelExporter())
         elif name != "none":
             logger.warning(
                 "llmtap: ignoring unknown exporter %r in LLMTAP_EXPORTERS; "
-                "choose from sqlite, jsonl, console, none",
+                "choose from sqlite, jsonl, console, otel, none",
                 name,
             )
     return tuple(chosen)

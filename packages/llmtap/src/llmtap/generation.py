@@ -13,6 +13,7 @@ from typing import Any
 from llmtap.context import ROOT, current_scope
 from llmtap.handoff import adopt_into_framework_call
 from llmtap.ids import new_span_id, new_trace_and_span_id
+from llmtap.otel.capture import current_otel_parent
 from llmtap.pipeline import PIPELINE
 from llmtap.record import ErrorInfo, Record, Status
 
@@ -26,13 +27,22 @@ def tracing_enabled() -> bool:
 
 
 def new_record(name: str, kind: str) -> Record:
-    """A record parented to the current span, with the current context's attributes."""
+    """A record parented to the current span, with the current context's attributes.
+
+    With no current span, an OpenTelemetry span current here (OTel export on) becomes
+    the parent, and its trace the record's trace.
+    """
     scope = current_scope()
     trace_id = scope.trace_id
-    if trace_id is None:
-        trace_id, span_id = new_trace_and_span_id()
-    else:
+    otel_parent = None
+    if trace_id is not None:
         span_id = new_span_id()
+    else:
+        otel_parent = current_otel_parent()
+        if otel_parent is None:
+            trace_id, span_id = new_trace_and_span_id()
+        else:
+            trace_id, span_id = f"{otel_parent.trace_id:032x}", new_span_id()
     record = Record(
         id=span_id,
         trace_id=trace_id,
@@ -40,6 +50,7 @@ def new_record(name: str, kind: str) -> Record:
         name=name,
         kind=kind,
         start_time=_time(),
+        otel_parent=otel_parent,
     )
     if scope is not ROOT:
         record.thread_id = scope.thread_id

@@ -10,7 +10,10 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import SpanContext
 
 Status = Literal["ok", "error", "incomplete"]
 
@@ -108,6 +111,8 @@ class Record:
     environment: str | None = None
     release: str | None = None
     resolver: Callable[[Record], None] | None = field(default=None, repr=False)
+    # The OpenTelemetry span current when a root record started (OTel export on only).
+    otel_parent: SpanContext | None = field(default=None, repr=False)
 
     @property
     def output_tokens_per_s(self) -> float | None:

@@ -1,0 +1,1 @@
+"""OpenTelemetry export: records as GenAI spans and metrics (`exporters.OTelExporter`)."""
