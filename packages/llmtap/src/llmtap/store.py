@@ -7,13 +7,17 @@ tells the user what is wrong and what to do, because the command line shows it a
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
+
+from llmtap.record import ErrorInfo, Record, Usage
 
 _T = TypeVar("_T")
 
@@ -53,6 +57,57 @@ def _no_records(path: Path) -> StoreError:
     )
 
 
+Row = tuple[int, dict[str, Any]]
+"""A record's data with its rowid: insert order, which `llmtap tail` follows."""
+
+_PREFIX_END = "\U0010ffff"
+"""Appended to a prefix, the upper bound of an index range scan over ids starting with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreInfo:
+    path: Path
+    size_bytes: int
+    schema_version: int
+    records: int
+    first_start: float | None
+    last_start: float | None
+
+
+_RECORD_FIELDS = {f.name for f in fields(Record)} - {"resolver"}
+_USAGE_FIELDS = {f.name for f in fields(Usage)}
+
+
+def as_record(data: dict[str, Any]) -> Record:
+    """A stored record's data back as a `Record`, to replay it through any exporter.
+
+    Derived keys (`total_tokens`, `output_tokens_per_s`) are recomputed by the Record, and
+    keys a newer llmtap added are left out rather than failing the replay.
+    """
+    values = {key: value for key, value in data.items() if key in _RECORD_FIELDS}
+    values["usage"] = Usage(
+        **{k: v for k, v in (data.get("usage") or {}).items() if k in _USAGE_FIELDS}
+    )
+    error = data.get("error")
+    values["error"] = None if error is None else ErrorInfo(**error)
+    for key in ("start_time", "end_time"):
+        if values.get(key) is not None:
+            values[key] = dt.datetime.fromisoformat(values[key]).timestamp()
+    return Record(**values)
+
+
+def window_clause(since: float | None, until: float | None) -> tuple[str, tuple[float, ...]]:
+    """`start_time` bounds as SQL on the indexed column: `[since, until)`."""
+    terms, params = [], []
+    if since is not None:
+        terms.append("start_time >= ?")
+        params.append(since)
+    if until is not None:
+        terms.append("start_time < ?")
+        params.append(until)
+    return " AND ".join(terms) or "1", tuple(params)
+
+
 class Store:
     """Read-only view of a store file: records come back as their `to_dict()` data."""
 
@@ -71,6 +126,7 @@ class Store:
             # The file exists but no batch was ever written to it.
             self._conn.close()
             raise _no_records(self.path)
+        self.schema_version = version
 
     def recent(self, limit: int = 20) -> list[dict[str, Any]]:
         """The newest records first (by start time)."""
@@ -89,11 +145,74 @@ class Store:
             (trace_id,),
         )
 
-    def count(self) -> int:
-        count: int = self._guard(
-            lambda: self._conn.execute("SELECT count(*) FROM records").fetchone()[0]
+    def resolve(self, text: str, *, trace_only: bool = False) -> tuple[str, str]:
+        """`("record" | "trace", full id)` for an id or a unique prefix of one.
+
+        An exact id wins over prefixes. LookupError says what matched instead.
+        """
+        if not text:
+            raise LookupError("Give a record id, a trace id, or the first characters of one.")
+        found = [] if trace_only else [("record", i) for i in self._starting("id", text)]
+        found += [("trace", i) for i in self._starting("trace_id", text)]
+        exact = [match for match in found if match[1] == text]
+        if len(exact) == 1 or (exact and trace_only):
+            return exact[0]
+        if len(found) == 1:
+            return found[0]
+        what = "trace" if trace_only else "record or trace"
+        if not found:
+            raise LookupError(f"No {what} id starts with {text!r} in {self.path}.")
+        shown = ", ".join(f"{kind} {ident}" for kind, ident in found[:5])
+        more = " and more" if len(found) > 5 else ""
+        raise LookupError(
+            f"{text!r} starts more than one {what} id ({shown}{more}); type more of it."
         )
+
+    def last(self, limit: int) -> list[Row]:
+        """The `limit` most recently written records, oldest first."""
+        rows = self._rows("SELECT rowid, data FROM records ORDER BY rowid DESC LIMIT ?", (limit,))
+        return rows[::-1]
+
+    def after(self, rowid: int, limit: int = 1000) -> list[Row]:
+        """Records written after `rowid`, in write order: one seek on the table's own key."""
+        return self._rows(
+            "SELECT rowid, data FROM records WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            (rowid, limit),
+        )
+
+    def last_rowid(self) -> int:
+        rowid: int | None = self.query("SELECT max(rowid) FROM records")[0][0]
+        return rowid or 0
+
+    def count(self, since: float | None = None, until: float | None = None) -> int:
+        where, params = window_clause(since, until)
+        count: int = self.query(f"SELECT count(*) FROM records WHERE {where}", params)[0][0]
         return count
+
+    def scan(self, since: float | None = None, until: float | None = None) -> Iterator[str]:
+        """Each record's stored JSON text, in start order, read lazily for large exports."""
+        where, params = window_clause(since, until)
+        cursor = self._guard(
+            lambda: self._conn.execute(
+                f"SELECT data FROM records WHERE {where} ORDER BY start_time, rowid", params
+            )
+        )
+        while True:
+            rows = self._guard(lambda: cursor.fetchmany(1000))
+            if not rows:
+                return
+            for (data,) in rows:
+                yield data
+
+    def info(self) -> StoreInfo:
+        first, last = self.query("SELECT min(start_time), max(start_time) FROM records")[0]
+        wal = self.path.with_name(self.path.name + "-wal")
+        size = self.path.stat().st_size + (wal.stat().st_size if wal.is_file() else 0)
+        return StoreInfo(self.path, size, self.schema_version, self.count(), first, last)
+
+    def query(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read-only SQL query, with SQLite's errors made readable."""
+        return self._guard(lambda: self._conn.execute(sql, params).fetchall())
 
     def close(self) -> None:
         self._conn.close()
@@ -109,9 +228,21 @@ class Store:
     ) -> None:
         self.close()
 
+    def _starting(self, column: str, prefix: str) -> list[str]:
+        return [
+            ident
+            for (ident,) in self.query(
+                f"SELECT DISTINCT {column} FROM records WHERE {column} >= ? AND {column} < ? "
+                "LIMIT 6",
+                (prefix, prefix + _PREFIX_END),
+            )
+        ]
+
+    def _rows(self, sql: str, params: tuple[object, ...]) -> list[Row]:
+        return [(rowid, json.loads(data)) for rowid, data in self.query(sql, params)]
+
     def _records(self, sql: str, params: tuple[object, ...]) -> list[dict[str, Any]]:
-        rows = self._guard(lambda: self._conn.execute(sql, params).fetchall())
-        return [json.loads(data) for (data,) in rows]
+        return [json.loads(data) for (data,) in self.query(sql, params)]
 
     def _guard(self, query: Callable[[], _T]) -> _T:
         """Turn SQLite's errors (e.g. "file is not a database") into a `StoreError`."""
