@@ -184,7 +184,8 @@ def _otlp(args: argparse.Namespace, since: float | None, until: float | None) ->
     finished = InMemorySpanExporter()
     provider = TracerProvider(resource=resource)
     provider.add_span_processor(SimpleSpanProcessor(finished))
-    otlp = OTLPSpanExporter(endpoint=endpoint)
+    # Typed Any: the exporter's annotations differ between opentelemetry releases.
+    otlp: Any = OTLPSpanExporter(endpoint=endpoint)
     exporter = OTelExporter(tracer_provider=provider, meter_provider=NoOpMeterProvider())
     sent = 0
 
