@@ -7,7 +7,18 @@ import tempfile
 
 import nox
 
-nox.options.sessions = ["lint", "types", "tests", "openai", "anthropic", "mistralai"]
+nox.options.sessions = [
+    "lint",
+    "types",
+    "tests",
+    "openai",
+    "anthropic",
+    "mistralai",
+    "langchain",
+    "llamaindex",
+    "litellm",
+    "phoenix",
+]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -15,7 +26,16 @@ CORE = "packages/llmtap"
 OPENAI = "packages/llmtap-openai"
 ANTHROPIC = "packages/llmtap-anthropic"
 MISTRALAI = "packages/llmtap-mistralai"
-INTEGRATIONS = [OPENAI, ANTHROPIC, MISTRALAI]
+PROVIDERS = [OPENAI, ANTHROPIC, MISTRALAI]
+FRAMEWORKS = {
+    "langchain": "packages/llmtap-langchain",
+    "llamaindex": "packages/llmtap-llamaindex",
+    "litellm": "packages/llmtap-litellm",
+}
+INTEGRATIONS = [*PROVIDERS, *FRAMEWORKS.values()]
+# Each framework is tested on its newest release and on the oldest line still in wide use;
+# the exact pins live next to its tests, in requirements-<line>.txt.
+FRAMEWORK_LINES = ["newest", "oldest"]
 # The newest release of every supported major line of each SDK (and the oldest supported
 # anthropic release, 0.40.0, which lacks several surfaces).
 OPENAI_VERSIONS = ["3.54.0", "2.54.0", "1.109.1"]
@@ -25,10 +45,17 @@ LINT_TOOLS = ["ruff==0.17.6"]
 TYPE_TOOLS = ["mypy==2.4.1"]
 
 
+def editable(*packages: str) -> list[str]:
+    return [arg for package in packages for arg in ("-e", package)]
+
+
 def install_packages(session: nox.Session, *extra: str) -> None:
-    """The core and every integration, editable, plus `extra` requirements."""
-    editable = [arg for package in (CORE, *INTEGRATIONS) for arg in ("-e", package)]
-    session.install(*editable, *extra)
+    """The core and the SDK integrations, editable, plus `extra` requirements."""
+    session.install(*editable(CORE, *PROVIDERS), *extra)
+
+
+def framework_requirements(name: str, line: str) -> list[str]:
+    return ["-r", f"tests/llmtap-{name}/requirements-{line}.txt"]
 
 
 def integration_tests(session: nox.Session, package: str, sdk: str, tests: str) -> None:
@@ -37,11 +64,25 @@ def integration_tests(session: nox.Session, package: str, sdk: str, tests: str) 
     session.run("pytest", tests, *session.posargs)
 
 
+def framework_tests(session: nox.Session, name: str, line: str) -> None:
+    """One framework integration's tests on one line of the framework, with the provider
+    integrations installed (the cross-layer tests turn them on and off)."""
+    session.install(
+        *editable(CORE, *PROVIDERS, FRAMEWORKS[name]),
+        "-r",
+        "tests/requirements.txt",
+        *framework_requirements(name, line),
+    )
+    session.run("pytest", f"tests/llmtap-{name}", *session.posargs)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """All packages' tests on the newest SDKs (with orjson: both encoders are tested)."""
+    """The core's and the SDK integrations' tests on the newest SDKs (with orjson: both
+    encoders are tested). The frameworks pin older SDKs, so they have sessions of their own."""
     install_packages(session, "-r", "tests/requirements.txt", "orjson")
-    session.run("pytest", *session.posargs)
+    skip = [f"--ignore=tests/llmtap-{name}" for name in FRAMEWORKS] + ["--ignore=tests/phoenix"]
+    session.run("pytest", *skip, *session.posargs)
 
 
 @nox.session
@@ -66,6 +107,42 @@ def mistralai(session: nox.Session, sdk: str) -> None:
 
 
 @nox.session
+@nox.parametrize("line", FRAMEWORK_LINES)
+def langchain(session: nox.Session, line: str) -> None:
+    """The LangChain integration's tests on langchain-core 1.x and 0.3."""
+    framework_tests(session, "langchain", line)
+
+
+@nox.session
+@nox.parametrize("line", FRAMEWORK_LINES)
+def llamaindex(session: nox.Session, line: str) -> None:
+    """The LlamaIndex integration's tests on llama-index-core 0.14 and 0.12."""
+    framework_tests(session, "llamaindex", line)
+
+
+@nox.session
+@nox.parametrize("line", FRAMEWORK_LINES)
+def litellm(session: nox.Session, line: str) -> None:
+    """The LiteLLM integration's tests on the newest litellm and one from mid-2025."""
+    framework_tests(session, "litellm", line)
+
+
+@nox.session
+def phoenix(session: nox.Session) -> None:
+    """OpenTelemetry export end to end: the test starts Arize Phoenix on 127.0.0.1, sends it
+    spans over OTLP/HTTP, reads them back over its API and stops it. No Docker, no network.
+    A venv of its own: Phoenix brings about 850 MB of dependencies."""
+    session.install(
+        *editable(CORE, OPENAI),
+        "-r",
+        "tests/requirements.txt",
+        "-r",
+        "tests/phoenix/requirements.txt",
+    )
+    session.run("pytest", "tests/phoenix", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     session.install(*LINT_TOOLS)
     session.run("ruff", "check", ".")
@@ -74,7 +151,18 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def types(session: nox.Session) -> None:
-    install_packages(session, *TYPE_TOOLS, "-r", "tests/requirements.txt", "types-PyYAML", "orjson")
+    # The frameworks' newest releases, so the integrations are checked against their real
+    # types (only the libraries they import: the test pins of the SDKs under them conflict).
+    newest = ["langchain-core==1.7.2", "llama-index-core==0.14.25", "litellm==1.106.2"]
+    session.install(
+        *editable(CORE, *INTEGRATIONS),
+        *TYPE_TOOLS,
+        "-r",
+        "tests/requirements.txt",
+        "types-PyYAML",
+        "orjson",
+        *newest,
+    )
     session.run("mypy")
 
 
