@@ -5,7 +5,8 @@ from __future__ import annotations
 from anthropic.types import MessageDeltaUsage, Usage
 
 from llmtap.record import Usage as Normalised
-from llmtap_anthropic.usage import merge_usage, normalise
+from llmtap.usage import from_anthropic_format as normalise
+from llmtap.usage import merge_usage
 
 
 def test_later_non_null_values_win_and_nulls_never_overwrite() -> None:

@@ -6,10 +6,9 @@ from typing import Any
 
 from llmtap.messages import Part, field
 from llmtap.record import Record
-from llmtap.usage import raw_usage
+from llmtap.usage import from_anthropic_format, raw_usage
 from llmtap_anthropic.content import content_parts
 from llmtap_anthropic.request import MessagesRequest
-from llmtap_anthropic.usage import normalise
 
 
 def apply_output(
@@ -25,7 +24,7 @@ def apply_output(
     record.finish_reason = stop_reason
     if stop_reason == "stop_sequence" and stop_sequence is not None:
         record.metadata["anthropic.stop_sequence"] = stop_sequence
-    record.usage = normalise(usage)
+    record.usage = from_anthropic_format(usage)
     record.provider_usage = usage
 
 

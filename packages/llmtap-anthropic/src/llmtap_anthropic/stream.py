@@ -16,10 +16,10 @@ from llmtap.generation import Generation
 from llmtap.messages import Part, field, parse_arguments, text_part
 from llmtap.record import Record, Status
 from llmtap.streams import StreamRecorder
+from llmtap.usage import merge_usage
 from llmtap_anthropic.content import TOOL_CALLS, block_parts, reasoning_part, tool_call_part
 from llmtap_anthropic.request import MessagesRequest
 from llmtap_anthropic.response import apply_output
-from llmtap_anthropic.usage import merge_usage
 
 # Block type -> (the delta type that streams it, the delta's field holding the piece).
 _STREAMED = {

@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from llmtap.messages import field
 from llmtap.record import Usage
-from llmtap.usage import from_openai_format, token_count
+from llmtap.usage import from_anthropic_format, from_openai_format, raw_usage, token_count
 
 # Anthropic's cache writes by lifetime; langchain-anthropic 1.x zeroes `cache_creation`
 # and reports only these when the response splits cache writes by TTL.
@@ -67,27 +66,4 @@ def from_llm_output(llm_output: Mapping[str, Any] | None) -> tuple[Usage, dict[s
         return Usage(), None
     if isinstance(raw, Mapping) and "prompt_tokens" in raw:
         return from_openai_format(raw), dict(raw)
-    return _from_anthropic_format(raw), _plain(raw)
-
-
-def _from_anthropic_format(usage: Any) -> Usage:
-    uncached = token_count(field(usage, "input_tokens"))
-    read = token_count(field(usage, "cache_read_input_tokens"))
-    written = token_count(field(usage, "cache_creation_input_tokens"))
-    total = None if uncached is None else uncached + (read or 0) + (written or 0)
-    return Usage(
-        input_tokens=total,
-        output_tokens=token_count(field(usage, "output_tokens")),
-        cached_input_tokens=read,
-        cache_creation_input_tokens=written,
-    )
-
-
-def _plain(usage: Any) -> dict[str, Any] | None:
-    if isinstance(usage, Mapping):
-        return dict(usage)
-    dump = getattr(usage, "model_dump", None)
-    if callable(dump):
-        result: dict[str, Any] = dump(mode="json", exclude_unset=True)
-        return result
-    return None
+    return from_anthropic_format(raw), raw_usage(raw)

@@ -15,15 +15,11 @@ from typing import Any
 
 from llmtap.messages import Message, field, text_message, text_part, tool_definitions
 from llmtap.record import Record
+from llmtap.usage import from_anthropic_format, merge_usage
 from llmtap_llamaindex.calls import ModelCall
 from llmtap_llamaindex.messages import chat_message, chat_messages, tool_calls_of
 from llmtap_llamaindex.models import ModelInfo
-from llmtap_llamaindex.usage import (
-    anthropic_usage,
-    has_usage,
-    merged_stream_usage,
-    response_usage,
-)
+from llmtap_llamaindex.usage import has_usage, response_usage
 
 
 def finish_reason_of(raw: Any) -> str | None:
@@ -147,8 +143,8 @@ def _resolve(call: LLMCall, output: Message | None, carries_usage: bool, record:
     if not carries_usage:
         return
     if start is not None:
-        usage = merged_stream_usage(field(start, "usage"), call.stream_usage)
-        record.usage, record.provider_usage = anthropic_usage(usage), usage
+        usage = merge_usage(field(start, "usage"), call.stream_usage)
+        record.usage, record.provider_usage = from_anthropic_format(usage), usage
     else:
         record.usage, record.provider_usage = response_usage(response, source)
 

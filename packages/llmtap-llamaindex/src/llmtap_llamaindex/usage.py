@@ -13,32 +13,13 @@ from typing import Any
 
 from llmtap.messages import field
 from llmtap.record import Usage
-from llmtap.usage import from_input_output_format, from_openai_format, raw_usage, token_count
-
-
-def anthropic_usage(usage: Any) -> Usage:
-    """Anthropic reports cache reads and writes beside `input_tokens`, not inside it;
-    llmtap's input count includes every billed input token, so they are added."""
-    read = token_count(field(usage, "cache_read_input_tokens"))
-    written = token_count(field(usage, "cache_creation_input_tokens"))
-    uncached = token_count(field(usage, "input_tokens"))
-    total = None if uncached is None else uncached + (read or 0) + (written or 0)
-    return Usage(
-        input_tokens=total,
-        output_tokens=token_count(field(usage, "output_tokens")),
-        cached_input_tokens=read,
-        cache_creation_input_tokens=written,
-    )
-
-
-def merged_stream_usage(start: Any, final: Any) -> dict[str, Any]:
-    """An Anthropic stream's usage: `message_start` has the input and cache counts,
-    `message_delta` the final output count (and, from newer APIs, the others again)."""
-    merged = raw_usage(start) or {}
-    for name, value in (raw_usage(final) or {}).items():
-        if value is not None:
-            merged[name] = value
-    return merged
+from llmtap.usage import (
+    from_anthropic_format,
+    from_input_output_format,
+    from_openai_format,
+    raw_usage,
+    token_count,
+)
 
 
 def usage_from_object(usage: Any) -> Usage:
@@ -47,7 +28,7 @@ def usage_from_object(usage: Any) -> Usage:
         return from_openai_format(usage)
     if field(usage, "input_tokens_details") is not None:
         return from_input_output_format(usage)
-    return anthropic_usage(usage)
+    return from_anthropic_format(usage)
 
 
 def has_usage(raw: Any) -> bool:
