@@ -49,6 +49,7 @@ def test_the_store_path_schema_count_and_time_range(
         "records": 3,
         "first_start": "2026-11-22T02:07:28.123456+00:00",
         "last_start": "2026-11-22T02:07:30.123456+00:00",
+        "losses": [],
     }
     assert store["size_bytes"] >= db.stat().st_size > 0
 

@@ -21,11 +21,16 @@ from typing import Any
 from llmtap import ids
 from llmtap.config import Config, build_config
 from llmtap.exporters.base import Exporter
+from llmtap.exporters.sqlite import SQLiteExporter
 from llmtap.faults import fault_counts, logger, report_fault
+from llmtap.losses import LossLedger, fault_total, records_lost
 from llmtap.record import Record
 from llmtap.runs import evicted_runs
 
 _EXIT_FLUSH_TIMEOUT_S = 5.0
+_LEDGER_INTERVAL_S = 1.0
+"""At most one write a second of changed loss counters into the store's ledger."""
+_LEDGER_FAULT = "losses.ledger"
 
 
 class Pipeline:
@@ -47,7 +52,11 @@ class Pipeline:
         self._sampled_out = 0
         self._filtered = 0
         self._failed: dict[str, int] = {}
+        self._lost_at_exit = 0
         self._stopped = False
+        self._ledger = LossLedger()
+        self._ledger_written: tuple[int, int] = (0, 0)
+        self._ledger_at = 0.0
         if not hasattr(self, "_flush_hooks"):
             self._flush_hooks: list[Callable[[float | None], object]] = []
 
@@ -114,6 +123,8 @@ class Pipeline:
                 stopping = self._stopped
             try:
                 self._drain()
+                # A flush is a moment to be exact: the doctor then sees what it lost.
+                self._write_ledger(force=bool(waiters))
             except Exception as exc:  # the worker must survive anything
                 report_fault("pipeline.worker", exc)
             for waiter in waiters:
@@ -215,20 +226,55 @@ class Pipeline:
         return done.wait(timeout)
 
     def shutdown(self) -> None:
-        """Flush with a bound and close exporters; runs at interpreter exit."""
+        """Flush with a bound, report what was lost, and close exporters; runs at exit."""
         try:
             if not self.flush(timeout=_EXIT_FLUSH_TIMEOUT_S):
-                logger.warning(
-                    "llmtap: %d records were still queued at exit and were lost",
-                    len(self._queue),
-                )
+                self._lost_at_exit += len(self._queue)
             with self._lock:
                 self._stopped = True
+            self._report_losses()
             if self._config is not None:
                 for exporter in self._config.exporters:
                     self._shutdown_exporter(exporter)
         except Exception as exc:
             report_fault("pipeline.shutdown", exc)
+
+    def _report_losses(self) -> None:
+        """Say at exit what this process lost, in the log and in the store's ledger."""
+        stats = self.stats()
+        lost = records_lost(stats)
+        if lost:
+            logger.warning(
+                "llmtap: this process lost %d records: %d dropped with the queue full, "
+                "%d still queued at exit, failed exports %s. llmtap.stats() and "
+                "`llmtap doctor` show the counts.",
+                lost,
+                stats["dropped"],
+                stats["lost_at_exit"],
+                stats["export_failures"] or "none",
+            )
+        self._write_ledger(force=True)
+
+    def _write_ledger(self, force: bool = False) -> None:
+        """Copy changed loss counters into each SQLite store, for `llmtap doctor`."""
+        stats = self.stats()
+        faults = fault_total(stats) - stats["faults"].get(_LEDGER_FAULT, 0)
+        signature = (records_lost(stats), faults)
+        if signature == self._ledger_written:
+            return
+        now = time.monotonic()
+        if not force and now - self._ledger_at < _LEDGER_INTERVAL_S:
+            return
+        self._ledger_at = now
+        config = self._config
+        stores = [e for e in config.exporters if isinstance(e, SQLiteExporter)] if config else []
+        try:
+            for exporter in stores:
+                self._ledger.write(exporter.path, stats)
+        except Exception as exc:  # the store itself is failing: retried a second later
+            report_fault(_LEDGER_FAULT, exc)
+        else:
+            self._ledger_written = signature
 
     def _shutdown_exporter(self, exporter: Exporter) -> None:
         try:
@@ -250,6 +296,7 @@ class Pipeline:
             "processed": self._processed,
             "exported": self._exported,
             "dropped": self._dropped,
+            "lost_at_exit": self._lost_at_exit,
             "sampled_out": self._sampled_out,
             "filtered": self._filtered,
             "export_failures": dict(self._failed),

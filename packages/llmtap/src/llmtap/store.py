@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+from llmtap.losses import ProcessLosses, read_losses
 from llmtap.record import ErrorInfo, Record, Usage
 
 _T = TypeVar("_T")
@@ -209,6 +210,10 @@ class Store:
         wal = self.path.with_name(self.path.name + "-wal")
         size = self.path.stat().st_size + (wal.stat().st_size if wal.is_file() else 0)
         return StoreInfo(self.path, size, self.schema_version, self.count(), first, last)
+
+    def losses(self, since: float | None = None) -> list[ProcessLosses]:
+        """Processes that reported lost records or faults into this store since `since`."""
+        return self._guard(lambda: read_losses(self._conn, since))
 
     def query(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         """Rows of a read-only SQL query, with SQLite's errors made readable."""

@@ -12,6 +12,8 @@ import os
 import platform
 import re
 import sys
+import time
+from dataclasses import asdict
 from importlib import import_module, metadata
 from typing import TYPE_CHECKING, Any
 
@@ -52,8 +54,11 @@ SETTINGS = {
 }
 COUNTERS_NOTE = (
     "llmtap.stats() counters (queued, exported, dropped, failed exports, faults) belong to "
-    "each application process; call llmtap.stats() inside the application to see them."
+    "each application process; call llmtap.stats() inside the application to see them. "
+    "Processes writing this store report their losses and faults here."
 )
+LOSSES_WINDOW_S = 7 * 24 * 3600
+"""How far back the doctor reports processes that lost records."""
 
 _SPECIFIER = re.compile(r"(~=|==|!=|<=|>=|<|>)\s*([0-9][0-9A-Za-z.*+!-]*)")
 
@@ -165,12 +170,14 @@ def _store(path: str | None) -> dict[str, Any]:
     try:
         with Store(path) as store:
             info = store.info()
+            losses = store.losses(since=time.time() - LOSSES_WINDOW_S)
     except StoreError as exc:
         missing = not os.path.isfile(where)
         return {"path": where, "state": "missing" if missing else "unreadable", "message": str(exc)}
     return {
         "path": str(info.path),
         "state": "ok",
+        "losses": [asdict(row) for row in losses],
         "size_bytes": info.size_bytes,
         "schema_version": info.schema_version,
         "records": info.records,
@@ -247,14 +254,43 @@ def _lines(found: dict[str, Any], paint: Paint) -> list[str]:
         for name, value in found["settings"].items()
     ] or ["  none: every setting has its default"]
     lines += ["", paint("counters", "bold"), f"  {COUNTERS_NOTE}"]
+    if store["state"] == "ok":
+        lines += ["", paint("losses in the last 7 days", "bold")]
+        lines += [f"  {_loss_line(row)}" for row in store["losses"]] or ["  none reported"]
     problems = [i["problem"] for i in found["integrations"] if i["problem"]]
+    problems += loss_problems(found)
     if problems:
         lines += ["", paint("problems", "red"), *(f"  {p}" for p in problems)]
     return lines
 
 
+def _loss_line(row: dict[str, Any]) -> str:
+    stats = row["stats"]
+    parts = [
+        f"dropped {stats.get('dropped', 0)} (queue full)",
+        f"lost at exit {stats.get('lost_at_exit', 0)}",
+        f"failed exports {stats.get('export_failures') or 'none'}",
+        f"faults {stats.get('faults') or 'none'}",
+    ]
+    return (
+        f"pid {row['pid']} on {row['host']} ({row['program']}), last {iso_utc(row['updated'])}: "
+        f"{row['lost']} records lost; " + ", ".join(parts)
+    )
+
+
+def loss_problems(found: dict[str, Any]) -> list[str]:
+    """One problem per process that lost records: its store is missing them."""
+    return [
+        f"pid {row['pid']} on {row['host']} lost {row['lost']} records "
+        f"(see losses above; llmtap.stats() in that process has the details)"
+        for row in found["store"].get("losses", [])
+        if row["lost"]
+    ]
+
+
 def run(args: argparse.Namespace) -> int:
-    """0 when all is well; 1 when an integration does not fit its SDK; 2 for a bad store."""
+    """0 when all is well; 1 when an integration does not fit its SDK or a process lost
+    records; 2 for a bad store."""
     found = report(args.db)
     if args.json:
         print_json(found)
@@ -262,4 +298,5 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(_lines(found, Paint(wants_colour(sys.stdout)))))
     if found["store"]["state"] == "unreadable":
         return 2
-    return 1 if any(i["problem"] for i in found["integrations"]) else 0
+    problems = any(i["problem"] for i in found["integrations"]) or loss_problems(found)
+    return 1 if problems else 0
