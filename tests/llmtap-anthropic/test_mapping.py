@@ -294,7 +294,7 @@ def test_count_tokens_is_not_a_generation(memory: Any, instrumented: None) -> No
         return http.Response(200, json={"input_tokens": 7})
 
     client = anthropic.Anthropic(
-        api_key="k",
+        api_key="sk-ant-test",
         base_url=BASE_URL,
         http_client=http.Client(transport=http.MockTransport(handle)),
     )

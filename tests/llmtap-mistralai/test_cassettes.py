@@ -58,7 +58,7 @@ def _call_all(path: Path, is_async: bool) -> None:
         for i, t in zip(cassette["interactions"], truth["interactions"], strict=True)
     ]
     with replay(path):
-        client = Mistral(api_key="test")
+        client = Mistral(api_key="mistral-test-key")
         if not is_async:
             for body, endpoint in calls:
                 stream = bool(body.get("stream"))

@@ -149,7 +149,7 @@ def test_azure_stream_with_prompt_filter_chunk(
     cls = openai.AsyncAzureOpenAI if is_async else openai.AzureOpenAI
     with replay(path):
         client = cls(
-            api_key="test",
+            api_key="sk-test",
             azure_endpoint="https://llmtap-demo.openai.azure.com",
             api_version="2024-10-21",
             max_retries=0,

@@ -75,7 +75,7 @@ def test_an_azure_stream_is_one_client_span_under_the_app_and_llmtap_spans(
     app = PROVIDER.get_tracer("app")
     with replay(path), app.start_as_current_span("POST /ask"), llmtap.span("answer"):
         client = openai.AzureOpenAI(
-            api_key="test",
+            api_key="sk-test",
             azure_endpoint="https://llmtap-demo.openai.azure.com",
             api_version="2024-10-21",
             max_retries=0,
