@@ -143,6 +143,15 @@ def phoenix(session: nox.Session) -> None:
 
 
 @nox.session
+def faults(session: nox.Session) -> None:
+    """The fault tests on their own, one line each: raising, stalled and locked exporters,
+    a full disk, exit, fork, 10,000 concurrent calls, owner-only files. The `tests`
+    session runs them too; this one reproduces the README's fault table."""
+    install_packages(session, "-r", "tests/requirements.txt")
+    session.run("pytest", "tests/faults", "-v", "--durations=0", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     session.install(*LINT_TOOLS)
     session.run("ruff", "check", ".")
