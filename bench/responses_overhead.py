@@ -6,7 +6,8 @@ instrumenting, so llmtap wraps the replacement exactly as it wraps the SDK) by f
 that return a pre-parsed `Response`, or a stream of pre-parsed SDK event objects built
 with `openai._models.construct_type` as the SDK builds them. The baseline is then about
 a microsecond, so the difference is llmtap alone. Rounds interleave an uninstrumented and
-an instrumented block; each side's figure is the median over rounds, gc enabled.
+an instrumented block (timed by `harness.py`, as the other overhead scripts are); each
+side's figure is the median over rounds, gc enabled.
 
     python bench/responses_overhead.py            # about 30 s on 2 cores
     python bench/responses_overhead.py --quick    # a few seconds
@@ -15,12 +16,9 @@ an instrumented block; each side's figure is the median over rounds, gc enabled.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import statistics
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,20 +28,22 @@ from openai.resources.responses import AsyncResponses, Responses
 from openai.types.responses import Response, ResponseStreamEvent
 
 import llmtap
+from harness import (
+    CLOCKS,
+    TARGET_CALL_US,
+    AsyncFakeStream,
+    FakeStream,
+    NoopExporter,
+    Runner,
+    acount,
+    count,
+    measure_case,
+)
 
-TARGET_CALL_US = 20.0
 TARGET_EVENT_US = 0.5
 RESULTS = Path(__file__).with_name("results") / "responses_overhead.json"
 RESPONSE_ID = "resp_bench0000000000000000000000000000000000000000000000"
 ITEM_ID = "msg_bench0000000000000000000000000000000000000000000000"
-
-
-class NullExporter:
-    def export(self, records: Any) -> None:
-        pass
-
-    def shutdown(self) -> None:
-        pass
 
 
 def _response(status: str, text: str, usage: bool) -> dict[str, Any]:
@@ -143,26 +143,6 @@ def stream_events(deltas: int) -> list[Any]:
     return events
 
 
-class CannedStream:
-    """Stands in for `openai.Stream`: iterates pre-parsed events, closes, `with`."""
-
-    def __init__(self, events: list[Any]) -> None:
-        self._events = events
-
-    def __iter__(self) -> Iterator[Any]:
-        yield from self._events
-
-    async def _aiter(self) -> Any:
-        for event in self._events:
-            yield event
-
-    def __aiter__(self) -> Any:
-        return self._aiter()
-
-    def close(self) -> None:
-        pass
-
-
 CASES: list[tuple[str, bool, int]] = [
     ("sync non-stream", False, 0),
     ("async non-stream", True, 0),
@@ -173,14 +153,42 @@ CASES: list[tuple[str, bool, int]] = [
 REQUEST = {"model": "gpt-4.1-nano", "input": "Tell me a three sentence bedtime story."}
 
 
+class Case:
+    """One `responses.create` call; streams are read to the end."""
+
+    api = "responses"
+
+    def __init__(self, name: str, is_async: bool, deltas: int, events: list[Any]) -> None:
+        self.name = name
+        self.is_async = is_async
+        self.content_chunks = deltas
+        self.stream = deltas > 0
+        self.chunks = self.seen = len(events) if deltas else 0
+        self.kwargs: dict[str, Any] = dict(REQUEST)
+        if deltas:
+            self.kwargs.update(stream=True, _deltas=deltas)
+        self.client = openai.OpenAI(api_key="sk-bench")
+        self.aclient = openai.AsyncOpenAI(api_key="sk-bench")
+
+    def sync_call(self) -> int:
+        result = self.client.responses.create(**self.kwargs)
+        return count(result) if self.stream else 0
+
+    async def async_call(self) -> int:
+        result = await self.aclient.responses.create(**self.kwargs)
+        return await acount(result) if self.stream else 0
+
+
 def _install_canned(events: dict[int, list[Any]], response: Any) -> Callable[[], None]:
     originals = (Responses.__dict__["create"], AsyncResponses.__dict__["create"])
 
     def create(self: Any, **kwargs: Any) -> Any:
-        return CannedStream(events[kwargs["_deltas"]]) if kwargs.get("stream") else response
+        return FakeStream(events[kwargs["_deltas"]]) if kwargs.get("stream") else response
 
     async def acreate(self: Any, **kwargs: Any) -> Any:
-        return create(self, **kwargs)
+        if kwargs.get("stream"):
+            return AsyncFakeStream(events[kwargs["_deltas"]])
+        return response
 
     Responses.create = create  # type: ignore[method-assign]
     AsyncResponses.create = acreate  # type: ignore[method-assign]
@@ -191,63 +199,38 @@ def _install_canned(events: dict[int, list[Any]], response: Any) -> Callable[[],
     return restore
 
 
-def _block(case: tuple[str, bool, int], calls: int) -> float:
-    """Mean µs per call over `calls` calls (stream read to the end)."""
-    _, is_async, deltas = case
-    client = openai.OpenAI(api_key="sk-bench")
-    aclient = openai.AsyncOpenAI(api_key="sk-bench")
-    extra = {"stream": True, "_deltas": deltas} if deltas else {}
-    if not is_async:
-        start = time.perf_counter_ns()
-        for _ in range(calls):
-            result = client.responses.create(**REQUEST, **extra)
-            if deltas:
-                for _event in result:
-                    pass
-        return (time.perf_counter_ns() - start) / calls / 1000
-
-    async def run() -> float:
-        start = time.perf_counter_ns()
-        for _ in range(calls):
-            result = await aclient.responses.create(**REQUEST, **extra)
-            if deltas:
-                async for _event in result:
-                    pass
-        return (time.perf_counter_ns() - start) / calls / 1000
-
-    return asyncio.run(run())
-
-
-def measure(case: tuple[str, bool, int], rounds: int, calls: int) -> dict[str, float]:
-    base, instr = [], []
-    for number in range(rounds):
-        for instrumented in (False, True) if number % 2 == 0 else (True, False):
-            if instrumented:
-                llmtap.instrument_openai()
-            try:
-                (instr if instrumented else base).append(_block(case, calls))
-            finally:
-                if instrumented:
-                    llmtap.uninstrument_openai()
-                    llmtap.flush()
-    return {"baseline_us": statistics.median(base), "instrumented_us": statistics.median(instr)}
+def set_instrumented(on: bool) -> None:
+    if on:
+        llmtap.instrument_openai()
+    else:
+        llmtap.uninstrument_openai()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 rounds of small blocks")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall", help="block timer")
     args = parser.parse_args()
-    rounds, calls = (3, 50) if args.quick else (21, 300)
-    llmtap.configure(exporters=[NullExporter()], flush_interval_s=3600.0, queue_size=1_000_000)
+    rounds, block_ms, warmup_s = (3, 2.0, 0.1) if args.quick else (21, 10.0, 0.4)
+    llmtap.configure(
+        exporters=[NoopExporter()],
+        flush_interval_s=3600.0,
+        batch_size=1_000_000,
+        queue_size=1_000_000,
+    )
     events = {n: stream_events(n) for n in (200, 10)}
     response = construct_type(type_=Response, value=_response("completed", "tok" * 200, True))
     restore = _install_canned(events, response)
+    runner = Runner(disable_gc=False, clock=args.clock)
     try:
-        for case in CASES:  # warm-up
-            measure(case, 1, 5)
-        results = {case[0]: measure(case, rounds, calls) for case in CASES}
+        results = {}
+        for name, is_async, deltas in CASES:
+            case = Case(name, is_async, deltas, events.get(deltas, []))
+            measured = measure_case(runner, case, set_instrumented, rounds, block_ms, warmup_s)
+            results[name] = {k: measured[k] for k in ("baseline_us", "instrumented_us")}
     finally:
         restore()
+        runner.close()
     python = sys.version.split()[0]
     print(f"llmtap Responses API overhead: openai {openai.__version__}, Python {python}")
     print(f"{'case':18} {'base µs':>9} {'instr µs':>9} {'ovh µs':>8}")
