@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import tempfile
 
 import nox
@@ -18,6 +20,7 @@ nox.options.sessions = [
     "llamaindex",
     "litellm",
     "phoenix",
+    "ui",
 ]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
@@ -43,6 +46,7 @@ ANTHROPIC_VERSIONS = ["2.12.0", "1.17.0", "0.125.0", "0.40.0"]
 MISTRALAI_VERSIONS = ["3.7.0", "2.10.1", "1.12.4"]
 LINT_TOOLS = ["ruff==0.17.6"]
 TYPE_TOOLS = ["mypy==2.4.1"]
+UI_TOOLS = ["playwright==1.65.3"]
 
 
 def editable(*packages: str) -> list[str]:
@@ -81,7 +85,8 @@ def tests(session: nox.Session) -> None:
     """The core's and the SDK integrations' tests on the newest SDKs (with orjson: both
     encoders are tested). The frameworks pin older SDKs, so they have sessions of their own."""
     install_packages(session, "-r", "tests/requirements.txt", "orjson")
-    skip = [f"--ignore=tests/llmtap-{name}" for name in FRAMEWORKS] + ["--ignore=tests/phoenix"]
+    skip = [f"--ignore=tests/llmtap-{name}" for name in FRAMEWORKS]
+    skip += ["--ignore=tests/phoenix", "--ignore=tests/ui"]
     session.run("pytest", *skip, *session.posargs)
 
 
@@ -142,6 +147,35 @@ def phoenix(session: nox.Session) -> None:
     session.run("pytest", "tests/phoenix", *session.posargs)
 
 
+def install_chromium(session: nox.Session) -> None:
+    """Debian's chromium for the browser tests (never a browser Playwright downloads). When
+    it cannot be installed here, the tests skip and say so."""
+    if shutil.which("chromium"):
+        return
+    if os.geteuid() == 0:
+        prefix: list[str] = []
+    elif shutil.which("sudo"):
+        prefix = ["sudo", "-n"]
+    else:
+        session.warn("chromium is missing and this user cannot install it: browser tests skip")
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
+        if subprocess.run([*prefix, *command], env=env, check=False).returncode != 0:
+            session.warn(f"`{' '.join(command)}` failed: browser tests skip")
+            return
+
+
+@nox.session
+def ui(session: nox.Session) -> None:
+    """`llmtap ui` end to end in headless Chromium over a store recorded from the shared
+    cassettes; screenshots land in tests/ui/artifacts/. Playwright is the library only:
+    the browser is Debian's chromium, installed here when missing."""
+    install_chromium(session)
+    session.install(*editable(CORE, OPENAI, ANTHROPIC), "-r", "tests/requirements.txt", *UI_TOOLS)
+    session.run("pytest", "tests/ui", *session.posargs)
+
+
 @nox.session
 def faults(session: nox.Session) -> None:
     """The fault tests on their own, one line each: raising, stalled and locked exporters,
@@ -190,4 +224,14 @@ def bench(session: nox.Session) -> None:
     install_packages(session)
     session.run("python", "bench/openai_overhead.py", *session.posargs)
     session.run("python", "bench/responses_overhead.py", *session.posargs)
+    session.run("python", "bench/anthropic_overhead.py", *session.posargs)
+    session.run("python", "bench/mistral_overhead.py", *session.posargs)
     session.run("python", "bench/exporter_throughput.py")
+
+
+@nox.session
+def peers(session: nox.Session) -> None:
+    """llmtap next to OpenLLMetry, OpenInference, otel-v2, Langfuse, LangSmith and Logfire
+    on the same mock traffic (bench/peers/README.md). The driver builds one venv per
+    contestant under .nox/peer-venvs with the standard library only: `-- --quick`."""
+    session.run("python", "bench/peers/run.py", *session.posargs)

@@ -7,11 +7,11 @@ import os
 import sys
 from collections.abc import Sequence
 
-from llmtap.cli import demo, doctor, export, show, stats, tail
+from llmtap.cli import demo, doctor, export, show, stats, tail, ui
 from llmtap.cli.common import CommandError
 from llmtap.store import StoreError
 
-_COMMANDS = (tail, show, stats, export, doctor, demo)
+_COMMANDS = (tail, show, stats, export, doctor, ui, demo)
 
 
 def parser() -> argparse.ArgumentParser:
