@@ -81,6 +81,8 @@ def _data(value: Any) -> Any:
 def block_parts(block: Any) -> list[Part]:
     """One content block as GenAI parts (a document given as blocks yields several)."""
     kind = field(block, "type")
+    if not isinstance(kind, str):  # a malformed block: its type may be any value
+        return [{"type": "unknown", "content": plain(block)}]
     if kind == "text":
         return [text_part(field(block, "text") or "")]
     if kind == "thinking":

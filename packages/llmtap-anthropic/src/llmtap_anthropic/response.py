@@ -11,6 +11,13 @@ from llmtap_anthropic.content import content_parts
 from llmtap_anthropic.request import MessagesRequest
 
 
+def text(value: Any) -> str | None:
+    """`value` when it is a string, else None. The SDK builds messages and events without
+    validation, so a malformed one can carry a list as its model, and the store's text
+    column refuses anything but a string: the whole batch of records would be lost."""
+    return value if isinstance(value, str) else None
+
+
 def apply_output(
     record: Record,
     parts: list[Part],
@@ -30,8 +37,8 @@ def apply_output(
 
 def resolve_message(request: MessagesRequest, message: Any, record: Record) -> None:
     request.apply(record)
-    record.response_id = field(message, "id")
-    record.response_model = field(message, "model")
+    record.response_id = text(field(message, "id"))
+    record.response_model = text(field(message, "model"))
     apply_output(
         record,
         content_parts(field(message, "content")),

@@ -19,7 +19,7 @@ from llmtap.streams import StreamRecorder
 from llmtap.usage import merge_usage
 from llmtap_anthropic.content import TOOL_CALLS, block_parts, reasoning_part, tool_call_part
 from llmtap_anthropic.request import MessagesRequest
-from llmtap_anthropic.response import apply_output
+from llmtap_anthropic.response import apply_output, text
 
 # Block type -> (the delta type that streams it, the delta's field holding the piece).
 _STREAMED = {
@@ -29,20 +29,6 @@ _STREAMED = {
 }
 _PIECE_DELTAS = frozenset(delta_type for delta_type, _ in _STREAMED.values())
 
-# The classes of streamed deltas, learned from the events themselves (first-party and
-# beta events are distinct classes of one shape). Recognising the common event by its
-# class is cheaper than reading its `type`: every pydantic attribute read costs ~70 ns.
-_DELTA_EVENT_CLASSES: set[type] = set()
-_DELTA_TYPES: dict[type, str] = {}
-"""Delta class -> its `type`; "" for a class seen with several types (never fast)."""
-
-
-def _learn(event: Any, delta: Any, delta_type: str) -> None:
-    _DELTA_EVENT_CLASSES.add(type(event))
-    known = _DELTA_TYPES.setdefault(type(delta), delta_type)
-    if known != delta_type:
-        _DELTA_TYPES[type(delta)] = ""
-
 
 class MessageStreamRecorder(StreamRecorder):
     """Keeps each streamed block's pieces as strings, and the rare events whole."""
@@ -50,8 +36,11 @@ class MessageStreamRecorder(StreamRecorder):
     __slots__ = (
         "current",
         "current_index",
+        "delta_class",
         "delta_field",
         "delta_type",
+        "event_class",
+        "fast_index",
         "kept",
         "pieces",
         "request",
@@ -64,36 +53,46 @@ class MessageStreamRecorder(StreamRecorder):
         self.kept: list[Any] = []
         self.pieces: dict[int, list[str]] = {}
         self.current: list[str] = []
-        self.current_index = -1  # the block whose deltas take the fast path
+        self.current_index = -1  # the block being streamed, if its deltas carry pieces
+        self.fast_index = -1  # the same once the first token is stamped: the fast path's
         self.delta_type = self.delta_field = ""
+        self.event_class: Any = None  # a content_block_delta's class, once seen
+        self.delta_class: Any = None  # the class of the current block's pieces
         self.started = False
 
     def observe(self, event: Any) -> bool:
+        # The common event, a piece for the block being streamed, is recognised by the
+        # classes of the event and its delta (the SDK's classes each have one `type`;
+        # a class check is cheaper than reading `type`: every read of a pydantic field
+        # is slow) and leaves its string; the slow path reads the rest and sets up the
+        # fast one.
         try:
-            if type(event) in _DELTA_EVENT_CLASSES and event.index == self.current_index:
+            if type(event) is self.event_class and event.index == self.fast_index:
                 delta = event.delta
-                if _DELTA_TYPES.get(type(delta)) == self.delta_type:
+                if type(delta) is self.delta_class:
                     self.current.append(getattr(delta, self.delta_field))
-                    if not self.started:
-                        self.started = True
-                        self.generation.mark_first_token()
                     return True
         except AttributeError:
             pass  # an event built without a field: read it the slow way
         self._read(event)
         return True
 
+    def _start(self) -> None:
+        self.started = True
+        self.generation.mark_first_token()
+        self.fast_index = self.current_index
+
     def _read(self, event: Any) -> None:
-        """Every event the fast path did not take; also learns the delta classes."""
+        """Every event the fast path did not take; also sets the fast path up."""
         kind = getattr(event, "type", None)
         if kind == "content_block_delta":
+            if self.event_class is None:
+                self.event_class = type(event)
             if not self.started:
-                self.started = True
-                self.generation.mark_first_token()
+                self._start()
             delta = getattr(event, "delta", None)
             delta_type = getattr(delta, "type", None)
             if isinstance(delta_type, str) and delta_type in _PIECE_DELTAS:
-                _learn(event, delta, delta_type)
                 piece = getattr(delta, self.delta_field, None) if self.delta_field else None
                 if (
                     getattr(event, "index", None) == self.current_index
@@ -101,21 +100,25 @@ class MessageStreamRecorder(StreamRecorder):
                     and isinstance(piece, str)
                 ):
                     self.current.append(piece)  # in order with the fast path's pieces
+                    self.delta_class = type(delta)
                     return
         self.kept.append(event)
         if kind == "content_block_start":
             block = getattr(event, "content_block", None)
             block_type = getattr(block, "type", None)
             streamed = _STREAMED.get(block_type) if isinstance(block_type, str) else None
-            if streamed is None:
+            self.delta_class = None
+            index = getattr(event, "index", None)
+            if streamed is None or not isinstance(index, int):  # [] is unhashable
                 self.current_index = -1
             else:
-                self.current_index = event.index
+                self.current_index = index
                 self.delta_type, self.delta_field = streamed
-                self.current = self.pieces.setdefault(event.index, [])
-            if not self.started and _has_content(block):
-                self.started = True
-                self.generation.mark_first_token()
+                self.current = self.pieces.setdefault(index, [])
+            if self.started:
+                self.fast_index = self.current_index
+            elif _has_content(block):
+                self._start()
 
     def chunk_count(self) -> int:
         return len(self.kept) + sum(map(len, self.pieces.values()))
@@ -147,7 +150,7 @@ class _Block:
         self.later: list[str] = []  # pieces that arrived off the fast path, in order
 
     def add(self, delta: Any) -> None:
-        streamed = _STREAMED.get(field(self.start, "type"))
+        streamed = _STREAMED.get(text(field(self.start, "type")))
         if streamed is not None and field(delta, "type") == streamed[0]:
             piece = field(delta, streamed[1])
             if isinstance(piece, str):
@@ -155,14 +158,14 @@ class _Block:
 
     def parts(self, pieces: list[str]) -> list[Part]:
         start = self.start
-        kind = field(start, "type")
+        kind = text(field(start, "type"))
         # Strings only: the fast path appends what the SDK parsed, which a malformed
         # event could leave as null.
         streamed = "".join([p for p in pieces if isinstance(p, str)]) + "".join(self.later)
         if kind == "text":
-            return [text_part((field(start, "text") or "") + streamed)]
+            return [text_part((text(field(start, "text")) or "") + streamed)]
         if kind == "thinking":
-            return [reasoning_part((field(start, "thinking") or "") + streamed)]
+            return [reasoning_part((text(field(start, "thinking")) or "") + streamed)]
         if kind in TOOL_CALLS:
             arguments = parse_arguments(streamed) if streamed else field(start, "input")
             return [tool_call_part(field(start, "id"), field(start, "name"), arguments)]
@@ -182,15 +185,16 @@ def resolve_stream(
         kind = field(event, "type")
         if kind == "message_start":
             message = field(event, "message")
-            record.response_id = field(message, "id")
-            record.response_model = field(message, "model")
+            record.response_id = text(field(message, "id"))
+            record.response_model = text(field(message, "model"))
             usages.append(field(message, "usage"))
         elif kind == "content_block_start":
             index = field(event, "index")
             if isinstance(index, int):
                 blocks[index] = _Block(field(event, "content_block"))
         elif kind == "content_block_delta":
-            block = blocks.get(field(event, "index"))
+            index = field(event, "index")
+            block = blocks.get(index) if isinstance(index, int) else None  # [] is unhashable
             if block is not None:
                 block.add(field(event, "delta"))
         elif kind == "message_delta":

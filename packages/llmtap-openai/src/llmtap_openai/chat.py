@@ -18,6 +18,7 @@ from llmtap.record import Record, Status
 from llmtap.stainless import given
 from llmtap.streams import StreamRecorder
 from llmtap.usage import from_openai_format, raw_usage
+from llmtap_openai.fields import strings, text_field
 from llmtap_openai.request import Request
 
 
@@ -75,8 +76,8 @@ class ChatRequest(Request):
 def resolve_completion(request: ChatRequest, response: Any, record: Record) -> None:
     """Fill a record from a ChatCompletion (runs on the worker)."""
     request.apply(record)
-    record.response_id = field(response, "id")
-    record.response_model = field(response, "model")
+    record.response_id = text_field(response, "id")
+    record.response_model = text_field(response, "model")
     output: list[dict[str, Any]] = []
     tool_calls: list[dict[str, Any]] = []
     for choice in field(response, "choices") or ():
@@ -124,8 +125,9 @@ class _ChoiceAccumulator:
         refusal = field(delta, "refusal")
         if refusal:
             self.refusal.append(refusal)
-        for call in field(delta, "tool_calls") or ():
-            self._add_tool_call(field(call, "index") or 0, call)
+        for call in _listed(field(delta, "tool_calls")):
+            index = field(call, "index")
+            self._add_tool_call(index if isinstance(index, int) else 0, call)
         function_call = field(delta, "function_call")
         if function_call:
             self._add_tool_call(-1, {"function": function_call})
@@ -144,15 +146,15 @@ class _ChoiceAccumulator:
     def message(self) -> dict[str, Any]:
         parts: list[dict[str, Any]] = []
         if self.content:
-            parts.append({"type": "text", "content": "".join(self.content)})
+            parts.append({"type": "text", "content": strings(self.content)})
         if self.refusal:
-            parts.append({"type": "refusal", "content": "".join(self.refusal)})
+            parts.append({"type": "refusal", "content": strings(self.refusal)})
         for _, slot in sorted(self.tool_calls.items()):
             parts.append(
                 tool_call_part(
                     {
                         "id": slot["id"],
-                        "function": {"name": slot["name"], "arguments": "".join(slot["arguments"])},
+                        "function": {"name": slot["name"], "arguments": strings(slot["arguments"])},
                     }
                 )
             )
@@ -183,15 +185,16 @@ def resolve_stream(
         if texts_before > taken:
             choice(0).content.extend(texts[taken:texts_before])
             taken = texts_before
-        if record.response_id is None and field(chunk, "id"):
-            record.response_id = field(chunk, "id")
-        if record.response_model is None and field(chunk, "model"):
-            record.response_model = field(chunk, "model")
+        if record.response_id is None:
+            record.response_id = text_field(chunk, "id") or None
+        if record.response_model is None:
+            record.response_model = text_field(chunk, "model") or None
         chunk_usage = field(chunk, "usage")
         if chunk_usage is not None:
             usage = chunk_usage
-        for item in field(chunk, "choices") or ():
-            accumulator = choice(field(item, "index") or 0)
+        for item in _listed(field(chunk, "choices")):
+            index = field(item, "index")
+            accumulator = choice(index if isinstance(index, int) else 0)
             delta = field(item, "delta")
             if delta is not None:
                 accumulator.add(delta)
@@ -213,9 +216,15 @@ def resolve_stream(
         _apply_response_metadata(record, kept[-1][1])
 
 
+def _listed(value: Any) -> Any:
+    """A list field of a chunk (choices, tool calls), or nothing when a malformed chunk
+    holds something else there."""
+    return value if isinstance(value, list) else ()
+
+
 def _content_bearing(chunk: Any) -> bool:
     # getattr, not `field`: chunks are SDK objects, and this runs on the caller's path.
-    for choice in getattr(chunk, "choices", None) or ():
+    for choice in _listed(getattr(chunk, "choices", None)):
         delta = getattr(choice, "delta", None)
         if (
             getattr(delta, "content", None)
@@ -254,7 +263,7 @@ class ChatStreamRecorder(StreamRecorder):
         "fast",
         "hide_usage_chunk",
         "kept",
-        "may_call_tools",
+        "no_tools",
         "request",
         "single_choice",
         "started",
@@ -267,13 +276,16 @@ class ChatStreamRecorder(StreamRecorder):
         self.request = request
         self.hide_usage_chunk = hide_usage_chunk
         self.single_choice = kwargs.get("n") in (None, 1)
-        self.may_call_tools = given(kwargs.get("tools")) or given(kwargs.get("functions"))
-        self.fast = False  # until a chunk has shown the response id
+        self.no_tools = not (given(kwargs.get("tools")) or given(kwargs.get("functions")))
+        self.fast = False  # until a chunk has shown the response id and the first token
         self.started = False
         self.texts: list[str] = []
         self.kept: list[tuple[int, Any]] = []
 
     def observe(self, chunk: Any) -> bool:
+        # The fast path reads the four fields it must: every read of a pydantic field is
+        # slow (the model's `__getattr__` keeps CPython from specialising it), so the
+        # first token and the response id are settled before the fast path is taken.
         if self.fast:
             try:
                 if self.hide_usage_chunk and chunk.usage is None:
@@ -286,12 +298,9 @@ class ChatStreamRecorder(StreamRecorder):
                 if (
                     text
                     and choice.finish_reason is None
-                    and (not self.may_call_tools or delta.tool_calls is None)
+                    and (self.no_tools or delta.tool_calls is None)
                 ):
                     self.texts.append(text)
-                    if not self.started:
-                        self.started = True
-                        self.generation.mark_first_token()
                     return True
             except (AttributeError, TypeError, ValueError):
                 pass  # an unusual chunk: keep it whole below
@@ -301,11 +310,12 @@ class ChatStreamRecorder(StreamRecorder):
         self.kept.append((len(self.texts), chunk))
         if self.hide_usage_chunk and getattr(chunk, "usage", None) is None:
             _forget_null_usage(chunk)
-        if not self.fast and self.single_choice and getattr(chunk, "id", None):
-            self.fast = True
         if not self.started and _content_bearing(chunk):
             self.started = True
             self.generation.mark_first_token()
+        # The fast path needs the response id read and the first token stamped.
+        if not self.fast and self.single_choice and self.started and getattr(chunk, "id", None):
+            self.fast = True
         if not self.hide_usage_chunk:
             return True
         return bool(getattr(chunk, "choices", None)) or getattr(chunk, "usage", None) is None

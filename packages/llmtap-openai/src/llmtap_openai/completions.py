@@ -17,6 +17,7 @@ from llmtap.record import Record, Status
 from llmtap.stainless import given
 from llmtap.streams import StreamRecorder
 from llmtap.usage import from_openai_format, raw_usage
+from llmtap_openai.fields import text_field
 from llmtap_openai.request import Request
 from llmtap_openai.wrappers import Surface
 
@@ -105,8 +106,8 @@ def _finish(record: Record, output: list[Message], usage: Any, fingerprint: Any)
 def resolve_completion(request: CompletionRequest, response: Any, record: Record) -> None:
     """Fill a record from a `Completion` (runs on the worker)."""
     request.apply(record)
-    record.response_id = field(response, "id")
-    record.response_model = field(response, "model")
+    record.response_id = text_field(response, "id")
+    record.response_model = text_field(response, "model")
     texts: dict[int, str] = {}
     finish_reasons: dict[int, str | None] = {}
     for position, choice in enumerate(field(response, "choices") or ()):
@@ -177,8 +178,8 @@ class CompletionStreamRecorder(StreamRecorder):
 
     def _read(self, chunk: Any) -> bool:
         if self.response_id is None:
-            self.response_id = getattr(chunk, "id", None)
-            self.response_model = getattr(chunk, "model", None)
+            self.response_id = text_field(chunk, "id")
+            self.response_model = text_field(chunk, "model")
             self.fingerprint = getattr(chunk, "system_fingerprint", None)
         choices = getattr(chunk, "choices", None)
         for choice in choices or ():

@@ -13,6 +13,7 @@ from llmtap.messages import base64_size, field
 from llmtap.record import Record
 from llmtap.usage import from_openai_format, raw_usage
 from llmtap_openai.completions import snapshot, text_inputs
+from llmtap_openai.fields import text_field
 from llmtap_openai.request import Request
 from llmtap_openai.wrappers import Surface
 
@@ -42,11 +43,13 @@ def resolve_embeddings(request: EmbeddingsRequest, response: Any, record: Record
     tokens stay None (not 0: nothing was reported).
     """
     request.apply(record)
-    record.response_model = field(response, "model")
+    record.response_model = text_field(response, "model")
     usage = field(response, "usage")
     record.usage = from_openai_format(usage)
     record.provider_usage = raw_usage(usage)
-    data = field(response, "data") or []
+    data = field(response, "data")
+    if not isinstance(data, list):  # a malformed body: nothing to count
+        data = []
     metadata = record.metadata
     metadata["embedding_count"] = len(data)
     if not data:
@@ -55,7 +58,7 @@ def resolve_embeddings(request: EmbeddingsRequest, response: Any, record: Record
     if isinstance(vector, str):  # encoding_format="base64": packed little-endian float32
         metadata["encoding_format"] = "base64"
         metadata["embedding_dimensions"] = base64_size(vector) // FLOAT32_BYTES
-    elif vector is not None:
+    elif isinstance(vector, list):
         metadata["encoding_format"] = "float"
         metadata["embedding_dimensions"] = len(vector)
 

@@ -26,6 +26,7 @@ from llmtap.messages import (
 from llmtap.record import ErrorInfo, Record, Status
 from llmtap.streams import StreamRecorder
 from llmtap.usage import from_input_output_format, raw_usage
+from llmtap_openai.fields import strings, text_field
 from llmtap_openai.request import Request
 from llmtap_openai.wrappers import Surface
 
@@ -269,8 +270,8 @@ def resolve_response(request: ResponsesRequest, response: Any, record: Record) -
     `failed` is an error even though the HTTP call succeeded.
     """
     request.apply(record)
-    record.response_id = field(response, "id")
-    record.response_model = field(response, "model")
+    record.response_id = text_field(response, "id")
+    record.response_model = text_field(response, "model")
     parts = [part for item in field(response, "output") or () for part in _item_parts(item)]
     _finish_output(record, parts, finish_reason_of(response))
     usage = field(response, "usage")
@@ -301,8 +302,8 @@ def resolve_partial(
     that was still being written.
     """
     request.apply(record)
-    record.response_id = field(created, "id")
-    record.response_model = field(created, "model")
+    record.response_id = text_field(created, "id")
+    record.response_model = text_field(created, "model")
     parts: list[Part] = []
     written = 0
     for texts_before, item in items:
@@ -310,7 +311,7 @@ def resolve_partial(
         if field(item, "type") == "message":
             written = texts_before
     if len(texts) > written:
-        parts.append(text_part("".join(texts[written:])))
+        parts.append(text_part(strings(texts[written:])))
     if parts:
         _finish_output(record, parts, None)
 
@@ -325,7 +326,18 @@ class ResponsesStreamRecorder(StreamRecorder):
     the stream ends without one.
     """
 
-    __slots__ = ("created", "error", "events", "final", "items", "request", "started", "texts")
+    __slots__ = (
+        "created",
+        "error",
+        "events",
+        "final",
+        "items",
+        "read_texts",
+        "request",
+        "started",
+        "text_class",
+        "texts",
+    )
 
     def __init__(
         self, generation: Generation, request: ResponsesRequest, hide_usage_chunk: bool
@@ -334,8 +346,10 @@ class ResponsesStreamRecorder(StreamRecorder):
         # so llmtap never asks for it and has nothing to hide.
         super().__init__(generation)
         self.request = request
-        self.events = 0
+        self.events = 0  # events read in full
+        self.read_texts = 0  # text deltas among them
         self.started = False
+        self.text_class: Any = None  # a text delta's class, once the clock is stamped
         self.texts: list[str] = []
         self.items: list[tuple[int, Any]] = []
         self.created: Any = None
@@ -343,14 +357,25 @@ class ResponsesStreamRecorder(StreamRecorder):
         self.error: Any = None
 
     def observe(self, chunk: Any) -> bool:
+        # The common event, a text delta, is recognised by its class (the SDK's event
+        # classes each have one `type`, and a class check is cheaper than reading it).
+        if type(chunk) is self.text_class:
+            self.texts.append(chunk.delta)
+        else:
+            self._read(chunk)
+        return True
+
+    def _read(self, chunk: Any) -> None:
         self.events += 1
         kind = getattr(chunk, "type", None)
         if kind == "response.output_text.delta":
             self.texts.append(chunk.delta)
+            self.read_texts += 1
             if not self.started:
                 self.started = True
                 self.generation.mark_first_token()
-        elif kind in _TERMINAL:
+            self.text_class = type(chunk)
+        elif isinstance(kind, str) and kind in _TERMINAL:  # a malformed type can be a list
             self.final = chunk.response
         elif kind == "response.created":
             self.created = chunk.response
@@ -362,10 +387,10 @@ class ResponsesStreamRecorder(StreamRecorder):
             # The first token may be reasoning, a refusal, tool arguments or audio.
             self.started = True
             self.generation.mark_first_token()
-        return True
 
     def chunk_count(self) -> int:
-        return self.events
+        # Each fast-path event added exactly one text; events read in full are counted.
+        return self.events + len(self.texts) - self.read_texts
 
     def complete(self, status: Status) -> Status:
         record = self.generation.record

@@ -9,7 +9,7 @@ rather than dropped.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 Part = dict[str, Any]
@@ -120,8 +120,18 @@ def plain(obj: Any) -> Any:
     """A JSON-ready copy of an SDK object (pydantic models have model_dump) or a mapping."""
     dump = getattr(obj, "model_dump", None)
     if callable(dump):
-        return dump(mode="json", exclude_unset=True)
+        return quiet_dump(dump)
     return dict(obj) if isinstance(obj, Mapping) else obj
+
+
+def quiet_dump(dump: Callable[..., Any]) -> Any:
+    """`model_dump(mode="json", exclude_unset=True)` without pydantic's serializer warnings:
+    a malformed object must not make pydantic warn in the host application, from llmtap's
+    worker. A `model_dump` without the `warnings` argument (pydantic 1) is called without it."""
+    try:
+        return dump(mode="json", exclude_unset=True, warnings=False)
+    except TypeError:
+        return dump(mode="json", exclude_unset=True)
 
 
 def chat_message(message: Any) -> Message:

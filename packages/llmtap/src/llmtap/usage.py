@@ -13,13 +13,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from llmtap.messages import field
+from llmtap.messages import field, quiet_dump
 from llmtap.record import Usage
+
+_MAX_COUNT = 2**63 - 1
+"""The largest count a store can hold (SQLite's INTEGER); a larger one fails the batch."""
 
 
 def token_count(value: Any) -> int | None:
-    """A count as the provider sent it, or None: never a bool or a float passed as one."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A count as the provider sent it, or None: never a bool or a float passed as one,
+    nor a negative count or one too large to store (a malformed response)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_COUNT:
+        return value
+    return None
 
 
 def from_openai_format(usage: Any) -> Usage:
@@ -58,7 +64,7 @@ def raw_usage(usage: Any) -> dict[str, Any] | None:
         return None
     dump = getattr(usage, "model_dump", None)
     if callable(dump):
-        result: dict[str, Any] = dump(mode="json", exclude_unset=True)
+        result: dict[str, Any] = quiet_dump(dump)
         return result
     return dict(usage) if isinstance(usage, Mapping) else None
 
@@ -72,7 +78,7 @@ def from_anthropic_format(usage: Any) -> Usage:
     cache_write = token_count(field(usage, "cache_creation_input_tokens"))
     counts = [c for c in (uncached, cache_read, cache_write) if c is not None]
     return Usage(
-        input_tokens=sum(counts) if counts else None,
+        input_tokens=token_count(sum(counts)) if counts else None,
         output_tokens=token_count(field(usage, "output_tokens")),
         cached_input_tokens=cache_read,
         cache_creation_input_tokens=cache_write,
