@@ -332,8 +332,8 @@ def test_sqlite_writes_nothing_from_a_batch_that_fails(tmp_path: Path) -> None:
     path = tmp_path / "llmtap.db"
     exporter = SQLiteExporter(path)
 
-    with pytest.raises(sqlite3.Error):
-        exporter.export([record("a1"), record("a2", cost_usd=object())])
+    with pytest.raises(sqlite3.IntegrityError):  # NOT NULL: a record without a name
+        exporter.export([record("a1"), record("a2", name=None)])
     exporter.shutdown()
 
     assert query(path, "SELECT count(*) FROM records") == [(0,)]
@@ -688,3 +688,23 @@ def test_a_new_sqlite_store_uses_8k_pages(tmp_path: Path) -> None:
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA page_size").fetchone() == (8192,)
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_sqlite_stores_a_record_with_unbindable_summary_values_without_losing_the_batch(
+    tmp_path: Path,
+) -> None:
+    odd = record("a1", name="odd", response_model=["not", "a", "string"], cost_usd=object())
+    odd.usage.input_tokens = 2**70
+    fine = record("a2", name="fine")
+    path = tmp_path / "llmtap.db"
+    SQLiteExporter(path).export([fine, odd])
+
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT name, response_model, input_tokens, data FROM records ORDER BY name"
+        ).fetchall()
+    assert [(name, model, tokens) for name, model, tokens, _ in rows] == [
+        ("fine", None, None),
+        ("odd", '["not","a","string"]', None),
+    ]
+    assert json.loads(rows[1][3])["usage"]["input_tokens"] == 2**70  # the record keeps it

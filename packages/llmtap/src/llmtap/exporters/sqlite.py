@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
-from llmtap.exporters.encoding import record_json
+from llmtap.exporters.encoding import encode_json, record_json
 from llmtap.record import Record
 from llmtap.store import SCHEMA_VERSION, StoreError, check_schema_version, default_db_path
 
@@ -101,6 +101,19 @@ def _row(record: Record) -> tuple[object, ...]:
     )
 
 
+_SQLITE_INTEGER = range(-(2**63), 2**63)
+
+
+def _bindable(value: object) -> object:
+    """`value` as SQLite can store it in a summary column: other objects as JSON text, an
+    integer too large for SQLite as NULL (the full record in `data` keeps it)."""
+    if value is None or isinstance(value, str | float):
+        return value
+    if isinstance(value, int):
+        return value if value in _SQLITE_INTEGER else None
+    return encode_json(value)
+
+
 def _create_private(path: Path) -> None:
     """Make sure the file exists owner-only before SQLite (which uses 0o644) creates it."""
     with contextlib.suppress(FileExistsError):
@@ -132,7 +145,13 @@ class SQLiteExporter:
         conn = self._connection()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executemany(_INSERT, rows)
+            try:
+                conn.executemany(_INSERT, rows)
+            except (sqlite3.ProgrammingError, sqlite3.InterfaceError, OverflowError):
+                # A summary column holds a value SQLite cannot bind (a malformed response's
+                # list as the model, a count beyond 64 bits): one such record must not
+                # cost the batch. Rows already inserted are replaced, by id.
+                conn.executemany(_INSERT, [tuple(map(_bindable, row)) for row in rows])
         except BaseException:
             conn.rollback()
             raise
