@@ -235,3 +235,27 @@ def peers(session: nox.Session) -> None:
     on the same mock traffic (bench/peers/README.md). The driver builds one venv per
     contestant under .nox/peer-venvs with the standard library only: `-- --quick`."""
     session.run("python", "bench/peers/run.py", *session.posargs)
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """Memory over 1,000,000 instrumented OpenAI calls with llmtap's own code only (the
+    SDK's create replaced) and 100,000 through the real SDK, with and without llmtap;
+    bench/README.md. `-- --calls N` sets every run's length."""
+    session.install(*editable(f"{CORE}[fast]", OPENAI), "openai==3.54.0")
+    session.run("python", "bench/soak.py", "--mode", "wrapper", *session.posargs)
+    session.run("python", "bench/soak.py", "--mode", "sdk", *session.posargs)
+    # The SDK's own growth, to read the previous run against.
+    session.run("python", "bench/soak.py", "--mode", "sdk", "--uninstrumented", *session.posargs)
+
+
+@nox.session
+@nox.parametrize("framework", ["langchain", "llamaindex"])
+def soak_handlers(session: nox.Session, framework: str) -> None:
+    """Per-run state and memory over 100,000 framework runs. One session per framework:
+    their newest lines pin different openai majors. `-- --runs N` shortens it."""
+    session.install(
+        *editable(f"{CORE}[fast]", FRAMEWORKS[framework]),
+        *framework_requirements(framework, "newest"),
+    )
+    session.run("python", "bench/handler_soak.py", "--framework", framework, *session.posargs)

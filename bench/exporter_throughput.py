@@ -13,14 +13,19 @@ usage, provider_usage, metadata; already resolved, so no resolver runs):
   whole, and the caller's µs per record while the worker competes for the GIL;
 * 8 threads: the same records submitted by 8 threads at once (call path saturated),
   then `llmtap.flush()`; records/s, and drops, with the queue raised to hold everything
-  and again with the default queue size (10,000).
+  and again with the default queue size (10,000);
+* 8 threads of instrumented calls: `chat.completions.create` with llmtap-openai on, the
+  SDK method replaced by one returning a pre-parsed response (as in openai_overhead.py's
+  own-cost section), so each call runs llmtap's real caller path and the worker runs the
+  real resolver; default queue settings. Records/s exported, drops, and the latency of
+  every `PIPELINE.submit()` (wall and on-CPU), next to a control timed the same way.
 
 Every run checks the rows or lines on disk. "On disk" means written to the file (the
 OS page cache): SQLite runs in WAL mode with synchronous=NORMAL, JSONL does not fsync.
 
     python bench/exporter_throughput.py               # about a minute on 2 cores
     python bench/exporter_throughput.py --repeats 3   # medians of 3, steadier
-    python bench/exporter_throughput.py -n 20000    # quicker
+    python bench/exporter_throughput.py -n 20000 --calls 40000   # quicker
 
 Results: a table, and bench/results/exporter_throughput.json.
 """
@@ -30,6 +35,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import os
 import platform
 import sqlite3
@@ -38,6 +44,8 @@ import sys
 import tempfile
 import threading
 import time
+from array import array
+from collections import deque
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
@@ -52,6 +60,8 @@ RESULTS = Path(__file__).resolve().parent / "results" / "exporter_throughput.jso
 TARGET_RECORDS_PER_S = 50_000
 THREADS = 8
 DEFAULT_QUEUE_SIZE = 10_000
+SUBMIT_BOUND_NS = 1_000_000
+"""A caller's submit() must never take longer than this on the CPU (gc pauses excepted)."""
 
 INPUT = [
     {
@@ -226,6 +236,12 @@ class Target:
             return sum(1 for _ in file)
 
     def size_bytes(self) -> int:
+        if self.name == "SQLite":
+            # The database's own size, WAL included: the main file alone lags behind
+            # by whatever the last checkpoint has not copied yet.
+            with sqlite3.connect(self.path) as conn:
+                pages = conn.execute("PRAGMA page_count").fetchone()[0]
+                return int(pages * conn.execute("PRAGMA page_size").fetchone()[0])
         return os.path.getsize(self.path)
 
 
@@ -354,6 +370,238 @@ def run_target(target: Target, records: list[Record], repeats: int) -> dict[str,
     }
 
 
+# -- 8 threads of instrumented calls ---------------------------------------------------
+
+
+class GcWatch:
+    """Counts gc collections in any thread: a submit that overlaps one waited for it."""
+
+    def __init__(self) -> None:
+        self.collections = 0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self.collections += 1
+
+    def __enter__(self) -> GcWatch:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
+
+
+class SubmitTimer:
+    """Stands in for `PIPELINE.submit` and times each real submit(), wall and on-CPU.
+
+    The integrations look `PIPELINE.submit` up on every record, so an instance attribute
+    catches them all. Right before each submit it times a control (an append to a
+    bounded deque: the core of submit's own work, minus llmtap) the same way.
+    The control's wall-time tail is what GIL hand-offs between 9 threads cost any short
+    operation, so a submit tail well above it would be llmtap blocking its caller.
+    """
+
+    def __init__(self, watch: GcWatch) -> None:
+        self.watch = watch
+        self.submit = PIPELINE.submit
+        self.lock = threading.Lock()
+        self.samples: dict[str, list[array[int]]] = {
+            k: [] for k in ("wall", "cpu", "control", "gc")
+        }
+        self.local = threading.local()
+
+    def _arrays(self) -> tuple[array[int], ...]:
+        arrays = getattr(self.local, "arrays", None)
+        if arrays is None:
+            arrays = self.local.arrays = tuple(array("q") for _ in self.samples)
+            with self.lock:
+                for key, values in zip(self.samples, arrays, strict=True):
+                    self.samples[key].append(values)
+        return arrays
+
+    def __enter__(self) -> SubmitTimer:
+        PIPELINE.submit = self  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        del PIPELINE.submit
+
+    def __call__(self, record: Record) -> None:
+        wall, cpu, control, gcs = self._arrays()
+        watch, submit = self.watch, self.submit
+        clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
+        queue: deque[Record] = self.local.__dict__.setdefault("queue", deque(maxlen=1))
+        collections = watch.collections
+        start = clock()
+        queue.append(record)
+        control_ns = clock() - start
+        cpu_start = cpu_clock()
+        start = clock()
+        submit(record)
+        wall.append(clock() - start)
+        cpu.append(cpu_clock() - cpu_start)
+        control.append(control_ns)
+        gcs.append(watch.collections - collections)
+
+    def values(self, key: str, *, without_gc: bool = False) -> list[int]:
+        out: list[int] = []
+        for values, gcs in zip(self.samples[key], self.samples["gc"], strict=True):
+            out.extend(v for v, g in zip(values, gcs, strict=True) if not (without_gc and g))
+        return out
+
+
+def distribution(ns: list[int]) -> dict[str, float]:
+    """Nearest-rank percentiles in µs."""
+    ordered = sorted(ns)
+
+    def rank(p: float) -> float:
+        return ordered[max(math.ceil(len(ordered) * p / 100), 1) - 1] / 1e3
+
+    return {
+        "p50": rank(50),
+        "p99": rank(99),
+        "p99.9": rank(99.9),
+        "max": ordered[-1] / 1e3,
+        "over_1ms": sum(1 for v in ordered if v > SUBMIT_BOUND_NS),
+    }
+
+
+def instrumented_calls(target: Target, calls: int) -> dict[str, Any]:
+    """8 threads each make `calls / 8` instrumented canned chat calls, then flush()."""
+    from openai_overhead import REQUEST, CannedCreate, completion_body, make_client
+
+    canned = CannedCreate()
+    canned.install()
+    llmtap.instrument_openai()
+    try:
+        client = make_client(completion_body(), "application/json", False)
+        create = client.chat.completions.create
+        llmtap.configure(exporters=[NoopExporter()])
+        create(**REQUEST)  # first call outside the run: lazy imports, the worker start
+        llmtap.configure(exporters=[target.new_exporter()])  # default queue settings
+        before = llmtap.stats()
+        per_thread = calls // THREADS
+        barrier = threading.Barrier(THREADS + 1)
+
+        def work() -> None:
+            barrier.wait()
+            for _ in range(per_thread):
+                create(**REQUEST)
+
+        threads = [threading.Thread(target=work) for _ in range(THREADS)]
+        with GcWatch() as watch, SubmitTimer(watch) as timer:
+            for thread in threads:
+                thread.start()
+            gc.collect()
+            barrier.wait()
+            start = time.perf_counter_ns()
+            for thread in threads:
+                thread.join()
+            called = time.perf_counter_ns()
+            flush_all()
+            done = time.perf_counter_ns()
+        after = llmtap.stats()
+    finally:
+        canned.restore()
+    made = per_thread * THREADS
+    dropped = after["dropped"] - before["dropped"]
+    exported = after["exported"] - before["exported"]
+    on_disk = target.on_disk()
+    if on_disk != made - dropped or exported != made - dropped:
+        print(
+            f"  WARN {target.name}: {made} calls, dropped {dropped}, exported {exported}, "
+            f"on disk {on_disk}"
+        )
+    return {
+        "exporter": target.name,
+        "calls": made,
+        "calls_per_s": made / ((called - start) / 1e9),
+        "exported": exported,
+        "dropped": dropped,
+        "on_disk": on_disk,
+        "exported_per_s": exported / ((done - start) / 1e9),
+        "flush_s": (done - called) / 1e9,
+        "gc_collections": watch.collections,
+        "submit_wall_us": distribution(timer.values("wall")),
+        "submit_wall_without_gc_us": distribution(timer.values("wall", without_gc=True)),
+        "submit_cpu_without_gc_us": distribution(timer.values("cpu", without_gc=True)),
+        "control_wall_without_gc_us": distribution(timer.values("control", without_gc=True)),
+    }
+
+
+def print_calls(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    print(
+        f"\n{THREADS} threads of instrumented chat calls (canned create(), llmtap-openai's "
+        "real caller path and resolver), default queue settings:"
+    )
+    header = (
+        f"{'exporter':<8} {'calls':>8} {'calls/s':>8} {'exported/s':>10} {'dropped':>8} "
+        f"{'on disk':>8} {'flush s':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        print(
+            f"{r['exporter']:<8} {r['calls']:>8,} {r['calls_per_s']:>8,.0f} "
+            f"{r['exported_per_s']:>10,.0f} {r['dropped']:>8,} {r['on_disk']:>8,} "
+            f"{r['flush_s']:>7.2f}"
+        )
+    print("\nPer submit() (µs; gc = submits during which a collection ran in any thread):")
+    header = (
+        f"{'exporter':<8} {'what':<26} {'p50':>7} {'p99':>7} {'p99.9':>8} {'max':>9} {'>1ms':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    rows = (
+        ("submit_wall_us", "submit wall, all"),
+        ("submit_wall_without_gc_us", "submit wall, without gc"),
+        ("submit_cpu_without_gc_us", "submit on-CPU, without gc"),
+        ("control_wall_without_gc_us", "control wall, without gc"),
+    )
+    for r in results:
+        for key, label in rows:
+            d = r[key]
+            print(
+                f"{r['exporter']:<8} {label:<26} {d['p50']:>7.2f} {d['p99']:>7.2f} "
+                f"{d['p99.9']:>8.2f} {d['max']:>9.1f} {d['over_1ms']:>6,}"
+            )
+    print(
+        "A submit that blocked would wait off-CPU, with a wall tail above the control's. "
+        "Both tails are GIL hand-offs:\nwith 9 threads, one preempted mid-operation waits "
+        f"for the others' switch intervals ({sys.getswitchinterval() * 1e3:.0f} ms each)."
+    )
+    verdicts = []
+    for r in results:
+        cpu_max = r["submit_cpu_without_gc_us"]["max"]
+        wall, control = r["submit_wall_without_gc_us"], r["control_wall_without_gc_us"]
+        # A blocking submit would show up as many more >1 ms waits than the control's;
+        # each side's count of GIL hand-offs is a Poisson count, so allow for its spread.
+        allowed = control["over_1ms"] + 4 * math.sqrt(control["over_1ms"] + 1)
+        checks = (
+            (f"{r['exporter']} submit on-CPU max", cpu_max, SUBMIT_BOUND_NS / 1e3, cpu_max < 1e3),
+            (
+                f"{r['exporter']} submits over 1 ms wall (control {control['over_1ms']})",
+                wall["over_1ms"],
+                allowed,
+                wall["over_1ms"] <= allowed,
+            ),
+            (
+                f"{r['exporter']} exported records/s",
+                r["exported_per_s"],
+                TARGET_RECORDS_PER_S,
+                r["exported_per_s"] >= TARGET_RECORDS_PER_S,
+            ),
+        )
+        for label, value, target, ok in checks:
+            v = "PASS" if ok else "FAIL"
+            relation = "≥" if "records" in label else "<"
+            print(f"  {v}  {label}: {value:,.1f} (target {relation} {target:,.1f})")
+            verdicts.append({"check": label, "value": value, "target": target, "verdict": v})
+        if r["dropped"]:
+            print(f"  INFO {r['exporter']}: {r['dropped']:,} records dropped (queue full)")
+    return verdicts
+
+
 def machine() -> dict[str, Any]:
     best = float("inf")
     for _ in range(5):
@@ -375,6 +623,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", "--records", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=1, help="median over repeats")
+    parser.add_argument(
+        "--calls", type=int, default=100_000, help=f"instrumented calls over {THREADS} threads"
+    )
     args = parser.parse_args()
 
     info = machine()
@@ -397,10 +648,14 @@ def main() -> None:
     idle_submit_us = statistics.median(r["submit_us_per_record"] for r in idle)
     results = []
     with tempfile.TemporaryDirectory(prefix="llmtap-bench-") as tmp:
+        targets = []
         for name in ("SQLite", "JSONL"):
             directory = Path(tmp) / name
             directory.mkdir()
-            results.append(run_target(Target(name, directory), records, args.repeats))
+            targets.append(Target(name, directory))
+            results.append(run_target(targets[-1], records, args.repeats))
+        del records
+        calls = [instrumented_calls(target, args.calls) for target in targets]
         llmtap.configure(exporters=[])  # closes the files before the dir goes
 
     print(f"\nsubmit() with the worker idle: {idle_submit_us:.2f} µs per record (caller side)")
@@ -450,6 +705,8 @@ def main() -> None:
         if r["threads_dropped"]:
             print(f"  WARN {r['exporter']}: {r['threads_dropped']} records dropped")
 
+    verdicts += print_calls(calls)
+
     faults = llmtap.stats()["faults"]
     if faults:
         print(f"WARNING: llmtap reported internal faults: {faults}")
@@ -465,12 +722,14 @@ def main() -> None:
                     "records": args.records,
                     "repeats": args.repeats,
                     "threads": THREADS,
+                    "calls": args.calls,
                     "default_queue_size": DEFAULT_QUEUE_SIZE,
                 },
                 "target_records_per_s": TARGET_RECORDS_PER_S,
                 "caller_idle_submit_us": idle_submit_us,
                 "caller_idle_runs": idle,
                 "results": results,
+                "instrumented_calls": calls,
                 "verdicts": verdicts,
                 "faults": faults,
             },
