@@ -150,7 +150,7 @@ class _Block:
         self.later: list[str] = []  # pieces that arrived off the fast path, in order
 
     def add(self, delta: Any) -> None:
-        streamed = _STREAMED.get(text(field(self.start, "type")))
+        streamed = _STREAMED.get(text(field(self.start, "type")) or "")
         if streamed is not None and field(delta, "type") == streamed[0]:
             piece = field(delta, streamed[1])
             if isinstance(piece, str):
