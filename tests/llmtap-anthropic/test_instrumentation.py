@@ -89,7 +89,9 @@ def test_clients_created_before_instrumenting_are_recorded(memory: Any) -> None:
 
 def _bedrock(server: FakeAnthropic, is_async: bool) -> Any:
     cls = anthropic.AsyncAnthropicBedrock if is_async else anthropic.AnthropicBedrock
-    return cls(api_key="sk-ant-test", aws_region="us-east-1", max_retries=0, **server.options(is_async))
+    return cls(
+        api_key="sk-ant-test", aws_region="us-east-1", max_retries=0, **server.options(is_async)
+    )
 
 
 def _vertex(server: FakeAnthropic, is_async: bool) -> Any:

@@ -107,7 +107,9 @@ def test_a_transport_error_is_recorded(memory: Any, instrumented: None) -> None:
     def refuse(request: Any) -> Any:
         raise http.ConnectError("connection refused")
 
-    client = Mistral(api_key="mistral-test-key", client=http.Client(transport=http.MockTransport(refuse)))
+    client = Mistral(
+        api_key="mistral-test-key", client=http.Client(transport=http.MockTransport(refuse))
+    )
     with pytest.raises(http.ConnectError, match="connection refused"):
         client.chat.complete(model="m", messages=MESSAGES)
     (record,) = records_of(memory)

@@ -215,7 +215,9 @@ def test_server_address_follows_the_client_and_the_method_override(
     server = FakeMistral()
     transport = http.MockTransport(server.handle)
     client = Mistral(
-        api_key="mistral-test-key", server_url="http://127.0.0.1:8080", client=http.Client(transport=transport)
+        api_key="mistral-test-key",
+        server_url="http://127.0.0.1:8080",
+        client=http.Client(transport=transport),
     )
     client.chat.complete(model="m", messages=MESSAGES)
     client.chat.complete(model="m", messages=MESSAGES, server_url="https://eu.example.com")

@@ -87,7 +87,7 @@ def test_flush_writes_a_failed_export_into_the_ledger_and_the_doctor_flags_it(
     code, out = doctor(capsys, db)
     assert code == 1
     assert "records lost; dropped " in out
-    assert f"failed exports {{'Refusing': {before + 3}}}" in out
+    assert f"'Refusing': {before + 3}" in out  # with any earlier test's failures
     assert "problems" in out
     main(["doctor", "--json", "--db", str(db)])
     report = json.loads(capsys.readouterr().out)

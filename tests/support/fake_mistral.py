@@ -130,7 +130,9 @@ class FakeMistral:
         """A `Mistral` client whose HTTP goes to this server."""
         if is_async:
             transport = http.MockTransport(self.ahandle)
-            return Mistral(api_key="mistral-test-key", async_client=http.AsyncClient(transport=transport))
+            return Mistral(
+                api_key="mistral-test-key", async_client=http.AsyncClient(transport=transport)
+            )
         transport = http.MockTransport(self.handle)
         return Mistral(api_key="mistral-test-key", client=http.Client(transport=transport))
 
