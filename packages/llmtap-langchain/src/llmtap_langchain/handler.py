@@ -180,7 +180,7 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
     ) -> None:
         params = kwargs.get("invocation_params")
         params = params if isinstance(params, Mapping) else {}
-        run_metadata = metadata or {}
+        run_metadata = metadata if isinstance(metadata, Mapping) else {}
         request = model.ModelRequest(prompt, params)
         run = self._start(
             run_id,
@@ -285,15 +285,24 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
             run.inputs = inputs
         return run
 
+    # A run is out of the map once `_end` returns it: if reading its output faults, its
+    # record is still finished (with what was known) rather than lost.
+
     def _succeed(self, run_id: UUID, output: Any, kwargs: Mapping[str, Any]) -> None:
         run = self._end(run_id, kwargs)
         if run is not None:
-            run.succeed(output)
+            try:
+                run.succeed(output)
+            finally:
+                run.generation.finish()
 
     def _fail(self, run_id: UUID, error: BaseException, kwargs: Mapping[str, Any]) -> None:
         run = self._end(run_id, kwargs)
         if run is not None:
-            run.fail(error)
+            try:
+                run.fail(error)
+            finally:
+                run.generation.finish("error")
 
     @_guarded("langchain.chain_end")
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
@@ -338,7 +347,7 @@ def _run_name(kwargs: Mapping[str, Any], serialized: Mapping[str, Any] | None, d
     name = kwargs.get("name")
     if isinstance(name, str) and name:
         return name
-    if serialized:
+    if isinstance(serialized, Mapping):
         name = serialized.get("name")
         if isinstance(name, str) and name:
             return name
@@ -349,15 +358,23 @@ def _run_name(kwargs: Mapping[str, Any], serialized: Mapping[str, Any] | None, d
 
 
 def _annotate(
-    record: Record, tags: Sequence[str] | None, metadata: Mapping[str, Any] | None
+    record: Record, tags: Sequence[str] | None, metadata: Mapping[Any, Any] | None
 ) -> None:
+    # LangChain passes tags and metadata on as the caller gave them, unchecked: a tag
+    # or key that is not a string is skipped rather than losing the run's record.
     if tags:
         for tag in tags:
-            if not tag.startswith(_INTERNAL_TAG_PREFIXES) and tag not in record.tags:
+            if (
+                isinstance(tag, str)
+                and not tag.startswith(_INTERNAL_TAG_PREFIXES)
+                and tag not in record.tags
+            ):
                 record.tags.append(tag)
-    if not metadata:
+    if not isinstance(metadata, Mapping):
         return
     for key, value in metadata.items():
+        if not isinstance(key, str):
+            continue
         if key == "thread_id" or key == "session_id":
             # LangGraph copies `configurable.thread_id` here: the conversation.
             if record.thread_id is None and isinstance(value, (str, int)):

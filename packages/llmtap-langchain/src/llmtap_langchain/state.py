@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
+from collections.abc import Iterable
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -129,7 +130,8 @@ class RetrievalRun(Run):
     __slots__ = ()
 
     def succeed(self, output: Any) -> None:
-        documents = list(output) if output is not None else None
+        # A retriever's result is not checked by LangChain: it may not be a list.
+        documents = list(output) if isinstance(output, Iterable) else None
         self.record.resolver = partial(values.resolve_retrieval, self.inputs, documents)
         self.generation.finish()
 

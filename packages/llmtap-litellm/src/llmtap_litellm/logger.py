@@ -76,7 +76,12 @@ class LlmtapLogger(CustomLogger):
         _failed(kwargs, start_time, end_time)
 
 
+# Once `_ending` has handed out a call's generation, no later event will: if mapping
+# what LiteLLM sent faults, the record is still finished with what was known.
+
+
 def _succeeded(kwargs: Mapping[str, Any], response: Any, start_time: Any, end_time: Any) -> None:
+    generation: Generation | None = None
     try:
         if kwargs.get("stream"):
             # The assembled response; an event without one is a chunk, not the end.
@@ -92,12 +97,15 @@ def _succeeded(kwargs: Mapping[str, Any], response: Any, start_time: Any, end_ti
         _use_times(generation, kwargs, start_time, end_time)
         mapping.record_response(record, kwargs, response)
         mapping.record_cost(record, kwargs, carries_usage=carries_usage)
-        generation.finish()
     except Exception as exc:
         report_fault("litellm.success", exc)
+    finally:
+        if generation is not None:
+            generation.finish()
 
 
 def _failed(kwargs: Mapping[str, Any], start_time: Any, end_time: Any) -> None:
+    generation: Generation | None = None
     try:
         generation, _ = _ending(kwargs)
         if generation is None:
@@ -108,15 +116,17 @@ def _failed(kwargs: Mapping[str, Any], start_time: Any, end_time: Any) -> None:
         if isinstance(error, BaseException):
             generation.finish(error=error)
             return
-        logged: Mapping[str, Any] = kwargs.get("standard_logging_object") or {}
-        info: Mapping[str, Any] = logged.get("error_information") or {}
+        logged = mapping.as_mapping(kwargs.get("standard_logging_object"))
+        info = mapping.as_mapping(logged.get("error_information"))
         generation.record.error = ErrorInfo(
             type=str(info.get("error_class") or "Exception"),
             message=str(logged.get("error_str") or ""),
         )
-        generation.finish(status="error")
     except Exception as exc:
         report_fault("litellm.failure", exc)
+    finally:
+        if generation is not None:
+            generation.finish(status="error")
 
 
 def _ending(kwargs: Mapping[str, Any]) -> tuple[Generation | None, bool]:
@@ -131,7 +141,9 @@ def _ending(kwargs: Mapping[str, Any]) -> tuple[Generation | None, bool]:
         return None, False
     # No pre-call seen (a logger registered mid-call, or a path that skips it): the
     # record is built now, with LiteLLM's times.
-    return Generation(new_record(mapping.operation_of(kwargs), "generation")), True
+    record = new_record(mapping.operation_of(kwargs), "generation")
+    record.integration = mapping.INTEGRATION
+    return Generation(record), True
 
 
 def _use_times(generation: Generation, kwargs: Mapping[str, Any], start: Any, end: Any) -> None:

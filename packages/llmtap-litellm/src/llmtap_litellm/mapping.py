@@ -51,20 +51,20 @@ def describe(
     end_time: Any,
 ) -> tuple[float | None, float | None]:
     """Fill what identifies the call; return its (start, end) in epoch seconds."""
-    logged: Mapping[str, Any] = kwargs.get("standard_logging_object") or {}
-    params: Mapping[str, Any] = kwargs.get("litellm_params") or {}
+    logged = as_mapping(kwargs.get("standard_logging_object"))
+    params = as_mapping(kwargs.get("litellm_params"))
     operation = operation_of(kwargs)
     model = kwargs.get("model")
     record.operation = operation
     record.integration = INTEGRATION
     record.request_model = model if isinstance(model, str) else None
     record.name = f"{operation} {record.request_model}" if record.request_model else operation
-    routed = kwargs.get("custom_llm_provider") or params.get("custom_llm_provider")
+    routed = _str(kwargs.get("custom_llm_provider")) or _str(params.get("custom_llm_provider"))
     record.provider = genai_provider(routed)
     record.stream = bool(kwargs.get("stream"))
     record.settings = {
         key: value
-        for key, value in (kwargs.get("optional_params") or {}).items()
+        for key, value in as_mapping(kwargs.get("optional_params")).items()
         if key not in _NOT_SETTINGS and value is not None
     }
     record.server_address = _host(logged.get("api_base") or params.get("api_base"))
@@ -121,7 +121,8 @@ class _Resolver:
             messages = kwargs.get("messages")
             self.input: Any = list(messages) if isinstance(messages, list) else messages
         elif operation == "completion":
-            self.input = (kwargs.get("optional_params") or {}).get("prompt", kwargs.get("prompt"))
+            prompt = as_mapping(kwargs.get("optional_params")).get("prompt")
+            self.input = prompt if prompt is not None else kwargs.get("prompt")
             if self.input is None:
                 self.input = _first_user_text(kwargs.get("messages"))
         else:
@@ -129,7 +130,7 @@ class _Resolver:
             if value is None:  # LiteLLM keeps a Responses input as chat messages
                 value = kwargs.get("messages")
             self.input = list(value) if isinstance(value, list) else value
-        optional: Mapping[str, Any] = kwargs.get("optional_params") or {}
+        optional = as_mapping(kwargs.get("optional_params"))
         tools = optional.get("tools")
         self.tools = list(tools) if isinstance(tools, list) else None
         self.instructions = kwargs.get("instructions") or optional.get("instructions")
@@ -214,6 +215,11 @@ def _host(url: Any) -> str | None:
     if not isinstance(url, str) or not url:
         return None
     return urlsplit(url).hostname
+
+
+def as_mapping(value: Any) -> Mapping[str, Any]:
+    """One of LiteLLM's dicts, or an empty one when it is missing or not a mapping."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def _str(value: Any) -> str | None:

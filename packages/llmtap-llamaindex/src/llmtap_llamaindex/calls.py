@@ -70,8 +70,12 @@ class ModelCall:
         claimed = self.framework_call.close()
         if claimed or self.wraps_inner_call:
             self.record.kind = self.step_kind
-        self.complete(carries_usage=not (claimed or self.wraps_inner_call))
-        self.generation.finish(status, error)
+        # If reading what LlamaIndex handed over faults, the record is still finished
+        # (with what was known) rather than lost.
+        try:
+            self.complete(carries_usage=not (claimed or self.wraps_inner_call))
+        finally:
+            self.generation.finish(status, error)
 
     def complete(self, carries_usage: bool) -> None:
         """Fill the record before it is queued (subclasses set a resolver)."""

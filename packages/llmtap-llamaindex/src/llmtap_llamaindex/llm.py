@@ -78,7 +78,10 @@ class LLMCall(ModelCall):
             for choice in field(raw, "choices") or ():
                 text = field(field(choice, "delta"), "content")
                 if text:
-                    self.choice_texts.setdefault(field(choice, "index") or 0, []).append(text)
+                    # The index is as the provider sent it: anything but an int is 0.
+                    index = field(choice, "index")
+                    index = index if isinstance(index, int) else 0
+                    self.choice_texts.setdefault(index, []).append(text)
         self.response = response
 
     def on_provider_event(self, event: Any) -> None:

@@ -73,12 +73,13 @@ def chat_message(message: Any) -> Message:
         }
     parts: list[Part] = []
     calls = [_tool_call(call) for call in extra.get("tool_calls") or ()]
-    known_ids = {call["id"] for call in calls if call.get("id")}
+    # Ids are whatever the provider's reply held: only string ids are matched.
+    known_ids = {call["id"] for call in calls if isinstance(call.get("id"), str)}
     blocks = field(message, "blocks")
     if blocks:
         for block in blocks:
             part = _block_part(block)
-            if part is None or (part["type"] == "tool_call" and part.get("id") in known_ids):
+            if part is None or (part["type"] == "tool_call" and _id_in(part, known_ids)):
                 continue
             parts.append(part)
     else:
@@ -87,6 +88,11 @@ def chat_message(message: Any) -> Message:
             parts.append(text_part(str(content)))
     parts.extend(calls)
     return {"role": role, "parts": parts}
+
+
+def _id_in(part: Part, ids: set[str]) -> bool:
+    part_id = part.get("id")
+    return isinstance(part_id, str) and part_id in ids
 
 
 def chat_messages(messages: Iterable[Any] | None) -> list[Message] | None:
