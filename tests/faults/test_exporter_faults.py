@@ -117,16 +117,18 @@ def test_a_stalled_exporter_never_blocks_the_caller_and_drops_are_exact(
         stats = llmtap.stats()
         taken = stats["processed"] - baseline["processed"]
         dropped = stats["dropped"] - baseline["dropped"]
-        # Every call is accounted for: in the stalled export, still queued, or dropped.
-        assert stats["queued"] == 200
-        assert 1 <= taken <= 50
+        # Every call is accounted for: taken by the worker, still queued, or dropped.
+        # (A drain that began just before configure() may hand one batch to the memory
+        # exporter the fixture configured, so `taken` can exceed one batch.)
+        assert 150 <= stats["queued"] <= 200
+        assert dropped >= 600 - 200 - 2 * 50
         assert taken + stats["queued"] + dropped == 600
         # The slowest call took milliseconds, not the stall's forever.
         assert max(times) < 0.25, max(times)
     finally:
         stalled.release.set()
     assert llmtap.flush(timeout=10)
-    assert len(stalled.records) == 600 - dropped
+    assert len(stalled.records) + len(memory.records) == 600 - dropped
 
 
 def test_a_store_locked_by_another_process_delays_only_the_worker(
