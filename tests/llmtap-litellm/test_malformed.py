@@ -190,6 +190,16 @@ def _normalise(result: Any) -> Any:
 FUZZED_MODES = ("completion", "acompletion")
 
 
+def _mapped(outcome: Outcome) -> Outcome:
+    """The outcome with LiteLLM's exception class left out of an error: older LiteLLM picks
+    the class for an unparseable reply from its own state (the same reply raised
+    RateLimitError, then InternalServerError, with llmtap off both times); the provider's
+    message after the class is kept and compared."""
+    if outcome.error is None:
+        return outcome
+    return Outcome(error=("litellm error", outcome.error[1].split(" - ", 1)[-1]))
+
+
 @st.composite
 def completion_scenarios(draw: st.DrawFn) -> tuple[str, Reply]:
     mode = draw(st.sampled_from(FUZZED_MODES))
@@ -226,15 +236,13 @@ def test_a_call_on_a_broken_reply_behaves_as_without_llmtap(
         _unregister(witness)
 
     event(f"{mode}: " + (bare.error[0] if bare.error else "ok"))
-    assert traced == bare
-    # Open exactly while LiteLLM has delivered no end event (it sends none for an
-    # async stream that yields no chunk); `uninstrument()` then records it incomplete.
-    ended = witness.ends > 0
-    assert ended == (mode != "astream" or traced != Outcome(value=[]))
+    assert _mapped(traced) == _mapped(bare)
+    # LiteLLM delivered its end event, so llmtap closed the call.
+    assert witness.ends > 0
     deadline = time.monotonic() + LOGGED_WITHIN_S  # the witness may be called first
-    while ended and len(CALLS) and time.monotonic() < deadline:
+    while len(CALLS) and time.monotonic() < deadline:
         time.sleep(0.005)
-    assert len(CALLS) == (0 if ended else 1)
+    assert len(CALLS) == 0
     llmtap.uninstrument_litellm()
     assert len(CALLS) == 0
     assert CALLS.wait(0)
@@ -242,10 +250,7 @@ def test_a_call_on_a_broken_reply_behaves_as_without_llmtap(
     records = _litellm_records(exporter)
     (record,) = [r for r in records if r["metadata"].get("litellm.call_id") == call_id]
     event(f"faults: {sorted(llmtap.stats()['faults'])}")
-    if not ended:
-        assert record["status"] == "incomplete"
-    elif bare.error is None:
-        assert record["status"] == "ok"
+    assert record["status"] == ("ok" if bare.error is None else "error")
 
 
 # -- the logger's hooks, called directly with odd arguments -------------------------------
