@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmtap.messages import Part, field
+from llmtap.messages import Part, field, text_field
 from llmtap.record import Record
 from llmtap.usage import from_anthropic_format, raw_usage
 from llmtap_anthropic.content import content_parts
 from llmtap_anthropic.request import MessagesRequest
-
-
-def text(value: Any) -> str | None:
-    """`value` when it is a string, else None. The SDK builds messages and events without
-    validation, so a malformed one can carry a list as its model, and the store's text
-    column refuses anything but a string: the whole batch of records would be lost."""
-    return value if isinstance(value, str) else None
 
 
 def apply_output(
@@ -37,8 +30,8 @@ def apply_output(
 
 def resolve_message(request: MessagesRequest, message: Any, record: Record) -> None:
     request.apply(record)
-    record.response_id = text(field(message, "id"))
-    record.response_model = text(field(message, "model"))
+    record.response_id = text_field(message, "id")
+    record.response_model = text_field(message, "model")
     apply_output(
         record,
         content_parts(field(message, "content")),

@@ -13,13 +13,13 @@ from functools import partial
 from typing import Any
 
 from llmtap.generation import Generation
-from llmtap.messages import Part, field, parse_arguments, text_part
+from llmtap.messages import Part, field, parse_arguments, text_field, text_part
 from llmtap.record import Record, Status
 from llmtap.streams import StreamRecorder
 from llmtap.usage import merge_usage
 from llmtap_anthropic.content import TOOL_CALLS, block_parts, reasoning_part, tool_call_part
 from llmtap_anthropic.request import MessagesRequest
-from llmtap_anthropic.response import apply_output, text
+from llmtap_anthropic.response import apply_output
 
 # Block type -> (the delta type that streams it, the delta's field holding the piece).
 _STREAMED = {
@@ -150,7 +150,7 @@ class _Block:
         self.later: list[str] = []  # pieces that arrived off the fast path, in order
 
     def add(self, delta: Any) -> None:
-        streamed = _STREAMED.get(text(field(self.start, "type")) or "")
+        streamed = _STREAMED.get(text_field(self.start, "type") or "")
         if streamed is not None and field(delta, "type") == streamed[0]:
             piece = field(delta, streamed[1])
             if isinstance(piece, str):
@@ -158,14 +158,14 @@ class _Block:
 
     def parts(self, pieces: list[str]) -> list[Part]:
         start = self.start
-        kind = text(field(start, "type"))
+        kind = text_field(start, "type")
         # Strings only: the fast path appends what the SDK parsed, which a malformed
         # event could leave as null.
         streamed = "".join([p for p in pieces if isinstance(p, str)]) + "".join(self.later)
         if kind == "text":
-            return [text_part((text(field(start, "text")) or "") + streamed)]
+            return [text_part((text_field(start, "text") or "") + streamed)]
         if kind == "thinking":
-            return [reasoning_part((text(field(start, "thinking")) or "") + streamed)]
+            return [reasoning_part((text_field(start, "thinking") or "") + streamed)]
         if kind in TOOL_CALLS:
             arguments = parse_arguments(streamed) if streamed else field(start, "input")
             return [tool_call_part(field(start, "id"), field(start, "name"), arguments)]
@@ -185,8 +185,8 @@ def resolve_stream(
         kind = field(event, "type")
         if kind == "message_start":
             message = field(event, "message")
-            record.response_id = text(field(message, "id"))
-            record.response_model = text(field(message, "model"))
+            record.response_id = text_field(message, "id")
+            record.response_model = text_field(message, "model")
             usages.append(field(message, "usage"))
         elif kind == "content_block_start":
             index = field(event, "index")

@@ -13,12 +13,19 @@ from functools import partial
 from typing import Any
 
 from llmtap.generation import Generation
-from llmtap.messages import chat_message, chat_messages, field, tool_call_part, tool_definitions
+from llmtap.messages import (
+    chat_message,
+    chat_messages,
+    field,
+    joined_text,
+    text_field,
+    tool_call_part,
+    tool_definitions,
+)
 from llmtap.record import Record, Status
 from llmtap.stainless import given
 from llmtap.streams import StreamRecorder
 from llmtap.usage import from_openai_format, raw_usage
-from llmtap_openai.fields import strings, text_field
 from llmtap_openai.request import Request
 
 
@@ -146,15 +153,18 @@ class _ChoiceAccumulator:
     def message(self) -> dict[str, Any]:
         parts: list[dict[str, Any]] = []
         if self.content:
-            parts.append({"type": "text", "content": strings(self.content)})
+            parts.append({"type": "text", "content": joined_text(self.content)})
         if self.refusal:
-            parts.append({"type": "refusal", "content": strings(self.refusal)})
+            parts.append({"type": "refusal", "content": joined_text(self.refusal)})
         for _, slot in sorted(self.tool_calls.items()):
             parts.append(
                 tool_call_part(
                     {
                         "id": slot["id"],
-                        "function": {"name": slot["name"], "arguments": strings(slot["arguments"])},
+                        "function": {
+                            "name": slot["name"],
+                            "arguments": joined_text(slot["arguments"]),
+                        },
                     }
                 )
             )

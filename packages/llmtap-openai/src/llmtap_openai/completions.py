@@ -12,12 +12,11 @@ from functools import partial
 from typing import Any
 
 from llmtap.generation import Generation
-from llmtap.messages import Message, field, text_message
+from llmtap.messages import Message, field, text_field, text_message
 from llmtap.record import Record, Status
 from llmtap.stainless import given
 from llmtap.streams import StreamRecorder
 from llmtap.usage import from_openai_format, raw_usage
-from llmtap_openai.fields import text_field
 from llmtap_openai.request import Request
 from llmtap_openai.wrappers import Surface
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from llmtap.messages import base64_size, field
+from llmtap.messages import base64_size, field, text_field
 from llmtap.record import Record
 from llmtap.usage import from_openai_format, raw_usage
 from llmtap_openai.completions import snapshot, text_inputs
-from llmtap_openai.fields import text_field
 from llmtap_openai.request import Request
 from llmtap_openai.wrappers import Surface
 

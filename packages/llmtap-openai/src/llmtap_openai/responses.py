@@ -18,15 +18,16 @@ from llmtap.messages import (
     Message,
     Part,
     field,
+    joined_text,
     parse_arguments,
     plain,
+    text_field,
     text_message,
     text_part,
 )
 from llmtap.record import ErrorInfo, Record, Status
 from llmtap.streams import StreamRecorder
 from llmtap.usage import from_input_output_format, raw_usage
-from llmtap_openai.fields import strings, text_field
 from llmtap_openai.request import Request
 from llmtap_openai.wrappers import Surface
 
@@ -311,7 +312,7 @@ def resolve_partial(
         if field(item, "type") == "message":
             written = texts_before
     if len(texts) > written:
-        parts.append(text_part(strings(texts[written:])))
+        parts.append(text_part(joined_text(texts[written:])))
     if parts:
         _finish_output(record, parts, None)
 

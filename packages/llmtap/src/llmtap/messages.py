@@ -23,6 +23,19 @@ def field(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default)
 
 
+def text_field(obj: Any, name: str) -> str | None:
+    """`obj.name` when it is a string, else None. SDKs build stream chunks (and, on older
+    lines, bodies) without validation, so a malformed one can carry a list as its model or
+    id; the store's text columns take only strings, so such a value is dropped."""
+    value = field(obj, name)
+    return value if isinstance(value, str) else None
+
+
+def joined_text(pieces: Iterable[Any]) -> str:
+    """Streamed pieces joined; a piece that is not a string (a malformed delta) is skipped."""
+    return "".join([piece for piece in pieces if isinstance(piece, str)])
+
+
 def parse_arguments(arguments: Any) -> Any:
     """Tool-call arguments as an object when they are valid JSON, else as sent."""
     if isinstance(arguments, str):
